@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Decodes a JSON body, answering 415 for another media type and 400 for a body that does not decode.
+    /// The 400 names the field at fault, never the value sent (which may be a password).
+    func decodeJSON<Value: Decodable>(as type: Value.Type, context: AppRequestContext) async throws -> Value {
+        guard let contentType = headers[.contentType].flatMap(MediaType.init(from:)), contentType.isType(.applicationJson) else {
+            throw Problem.unsupportedMediaType()
+        }
+        var request = self
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        do {
+            return try JSONDecoder().decode(Value.self, from: body)
+        } catch let error as DecodingError {
+            throw Problem.badRequest(Self.describe(error))
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON.")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "the body" : "'" + codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required."
+        case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type."
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null."
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "The body is not valid JSON." : "\(path(context.codingPath)) is invalid."
+        @unknown default: return "The body does not match the expected shape."
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `talktime`: the one binary, with a subcommand for each thing an operator does.
+@main
+struct TalktimeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "talktime",
+        abstract: "The Talktime pay-per-minute voice platform backend.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self]
+    )
+}
