@@ -8,35 +8,52 @@ import TalktimeCore
 /// Assembles the service: the one place where the database, the domain and the HTTP edge are connected.
 /// `serve` runs what this returns, and the tests build the very same thing.
 func buildApplication(configuration: AppConfiguration, logger: Logger) throws -> some ApplicationProtocol {
-    let registry = PrometheusCollectorRegistry()
-    let metricsFactory = PrometheusMetricsFactory(registry: registry)
-    let client = PostgresClient(
-        configuration: configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databaseMaxConnections),
-        backgroundLogger: logger
-    )
-    let database = Database(
-        client: client,
-        poolMetrics: DatabasePoolMetrics(maximumConnections: configuration.databaseMaxConnections, factory: metricsFactory)
-    )
-    let migrator = Migrator(client: client, migrations: try MigrationDirectory.load(configuration.migrationsDirectory), logger: logger)
-
-    let endpoints = HealthEndpoints(database: database, migrator: migrator, metrics: registry, readinessTimeout: .seconds(3)).endpoints
+    let components = try AppComponents(configuration: configuration, logger: logger)
     let router = makeRouter(
-        endpoints: endpoints,
+        endpoints: components.endpoints,
         settings: RouterSettings(maxBodyBytes: configuration.httpMaxBodyBytes, corsAllowedOrigins: configuration.corsAllowedOrigins),
-        metricsFactory: metricsFactory
+        metricsFactory: components.metricsFactory
     )
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "talktime"),
-        services: [client],
+        services: [components.client],
         logger: logger
     )
     // Refuse to serve a schema this build does not know; the error says which command fixes it.
     app.beforeServerStarts {
-        try await migrator.requireCurrent()
+        try await components.migrator.requireCurrent()
     }
     return app
+}
+
+/// Everything the service is made of, built once from its configuration. Nothing here connects yet: the
+/// database client starts when the application's services run.
+struct AppComponents: Sendable {
+    let metricsRegistry: PrometheusCollectorRegistry
+    let metricsFactory: PrometheusMetricsFactory
+    let client: PostgresClient
+    let database: Database
+    let migrator: Migrator
+
+    init(configuration: AppConfiguration, logger: Logger) throws {
+        metricsRegistry = PrometheusCollectorRegistry()
+        metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
+        client = PostgresClient(
+            configuration: configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databaseMaxConnections),
+            backgroundLogger: logger
+        )
+        database = Database(
+            client: client,
+            poolMetrics: DatabasePoolMetrics(maximumConnections: configuration.databaseMaxConnections, factory: metricsFactory)
+        )
+        migrator = Migrator(client: client, migrations: try MigrationDirectory.load(configuration.migrationsDirectory), logger: logger)
+    }
+
+    /// Every route the service answers; `openapi.yaml` must describe exactly these.
+    var endpoints: [Endpoint] {
+        HealthEndpoints(database: database, migrator: migrator, metrics: metricsRegistry, readinessTimeout: .seconds(3)).endpoints
+    }
 }
 
 /// The HTTP settings the middleware stack needs.

@@ -107,6 +107,8 @@ actor TemplateDatabase {
 
     private static func create(admin: DatabaseURL) async throws -> String {
         let name = "talktime_template"
+        // Left over from an earlier run: a template database cannot be dropped until it stops being one.
+        try await AdminConnection.execute("UPDATE pg_database SET datistemplate = false WHERE datname = '\(name)'", admin: admin)
         try await AdminConnection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", admin: admin)
         try await AdminConnection.execute("CREATE DATABASE \(name) OWNER talktime_owner", admin: admin)
         let owner = admin.withDatabase(name).withUser("talktime_owner", password: nil)
@@ -127,8 +129,17 @@ actor TemplateDatabase {
 enum AdminConnection {
     static func execute(_ sql: String, admin: DatabaseURL) async throws {
         let client = PostgresClient(configuration: admin.clientConfiguration(maximumConnections: 1), backgroundLogger: TestPostgres.logger)
-        try await client.whileRunning {
-            try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
+        do {
+            try await client.whileRunning {
+                try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
+            }
+        } catch let error as PSQLError {
+            // PSQLError hides its details from `description`; a failing test needs them.
+            throw AdminStatementError(description: "\(sql): \(String(reflecting: error))")
         }
     }
+}
+
+struct AdminStatementError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -28,7 +28,7 @@ struct JSONLogHandler: LogHandler {
         line: UInt
     ) {
         var fields: [String: Any] = [
-            "time": Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
+            "time": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
             "level": level.rawValue,
             "message": "\(message)",
             "logger": label,

@@ -7,6 +7,9 @@ extension PostgresClient {
         try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
             group.addTask { await self.run() }
             defer { group.cancelAll() }
+            // Queries made before run() has begun wait for it anyway; this pause only spares the log the pool's
+            // "run() hasn't been called yet" warning.
+            try await Task.sleep(for: .milliseconds(20))
             return try await body()
         }
     }

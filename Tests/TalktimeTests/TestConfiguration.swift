@@ -1,0 +1,18 @@
+import Configuration
+import Foundation
+import TalktimeTestSupport
+
+@testable import Talktime
+
+/// Configuration as `serve` would read it, from the given environment variables on top of a working set.
+func makeConfiguration(_ overrides: [String: String] = [:], database: TestDatabase? = nil) throws -> AppConfiguration {
+    var environment = [
+        "DATABASE_URL": database.map { "postgres://talktime_app@\($0.appURL.host):\($0.appURL.port)/\($0.name)" }
+            ?? "postgres://talktime_app@127.0.0.1:1/unused",
+        "MIGRATIONS_DIRECTORY": TestPostgres.migrationsDirectory,
+        "HTTP_PORT": "0",
+        "LOG_LEVEL": "error",
+    ]
+    environment.merge(overrides) { _, new in new }
+    return try AppConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+}
