@@ -5,7 +5,8 @@ import Testing
 @Suite struct DatabaseURLTests {
     @Test func parsesEveryPart() throws {
         let url = try DatabaseURL("postgres://talktime_app:p%40ss@db.internal:6432/talktime?sslmode=require")
-        #expect(url == DatabaseURL(host: "db.internal", port: 6432, username: "talktime_app", password: "p@ss", database: "talktime", tlsMode: .require))
+        #expect(
+            url == DatabaseURL(host: "db.internal", port: 6432, username: "talktime_app", password: "p@ss", database: "talktime", tlsMode: .require))
     }
 
     @Test func defaultsTLSByHost() throws {

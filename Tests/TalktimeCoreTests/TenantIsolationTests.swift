@@ -56,7 +56,10 @@ import Testing
         try await TestPostgres.withDatabase { testDatabase in
             try await testDatabase.withAppDatabase { database in
                 let tenants = try await seedTwoTenants(database)
-                #expect(try await emails(database, .licensee(tenants.alpha)) == ["advisor@alpha.example", "end_user@alpha.example", "licensee_admin@alpha.example"])
+                #expect(
+                    try await emails(database, .licensee(tenants.alpha)) == [
+                        "advisor@alpha.example", "end_user@alpha.example", "licensee_admin@alpha.example",
+                    ])
                 #expect(try await emails(database, .licensee(tenants.beta)).allSatisfy { $0.hasSuffix("@beta.example") })
                 #expect(try await emails(database, .platform).count == 6)
                 try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in

@@ -81,14 +81,17 @@ public struct TestDatabase: Sendable {
         maximumConnections: Int = 8,
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let client = PostgresClient(configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: TestPostgres.logger)
+        let client = PostgresClient(
+            configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: TestPostgres.logger)
         return try await client.whileRunning { try await body(client) }
     }
 
     /// A `Database` as the service role, with metrics going nowhere.
     public func withAppDatabase<Result: Sendable>(maximumConnections: Int = 8, _ body: (Database) async throws -> Result) async throws -> Result {
         try await withClient(appURL, maximumConnections: maximumConnections) { client in
-            try await body(Database(client: client, poolMetrics: DatabasePoolMetrics(maximumConnections: maximumConnections, factory: NOOPMetricsHandler.instance)))
+            try await body(
+                Database(
+                    client: client, poolMetrics: DatabasePoolMetrics(maximumConnections: maximumConnections, factory: NOOPMetricsHandler.instance)))
         }
     }
 }

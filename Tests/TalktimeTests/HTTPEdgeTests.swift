@@ -102,7 +102,8 @@ import Testing
             try await client.execute(uri: "/echo", method: .post, body: body) { response in
                 #expect(response.status == .unsupportedMediaType)
             }
-            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json; charset=utf-8"], body: body) { response in
+            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json; charset=utf-8"], body: body) {
+                response in
                 #expect(response.status == .ok)
             }
         }
@@ -116,7 +117,8 @@ import Testing
     ])
     func aMalformedBodyIs400NamingTheField(body: String, detail: String) async throws {
         try await withApp { client in
-            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) {
+                response in
                 #expect(response.status == .badRequest)
                 #expect(problem(response)?.detail == detail)
             }
@@ -146,7 +148,7 @@ import Testing
             }
             for hostile in ["has space", "line\u{0B}feed", String(repeating: "a", count: 129), "quote\"d"] {
                 try await client.execute(uri: "/items/1", method: .get, headers: [.requestID: hostile]) { response in
-                        let echoed = response.headers[.requestID]
+                    let echoed = response.headers[.requestID]
                     #expect(echoed != hostile)
                     #expect(echoed.flatMap(UUID.init(uuidString:)) != nil)
                 }

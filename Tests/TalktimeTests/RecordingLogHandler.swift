@@ -34,7 +34,8 @@ final class LogRecorder: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt)
+        {
             let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }.mapValues { "\($0)" }
             recorder.append(Line(level: level, message: "\(message)", metadata: merged))
         }

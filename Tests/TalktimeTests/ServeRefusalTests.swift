@@ -34,7 +34,8 @@ import Testing
     @Test func refusesANewMigrationNotYetApplied() async throws {
         try await TestPostgres.withDatabase { database in
             let directory = try migrationsCopy { folder in
-                try "CREATE TABLE later (id int);".write(to: folder.appendingPathComponent("0999_create_later.sql"), atomically: true, encoding: .utf8)
+                try "CREATE TABLE later (id int);".write(
+                    to: folder.appendingPathComponent("0999_create_later.sql"), atomically: true, encoding: .utf8)
             }
             let error = try await serveError(database: database, migrationsDirectory: directory)
             #expect(error?.description.contains("pending migrations 0999_create_later.sql: run `talktime migrate`") == true)
@@ -56,7 +57,8 @@ import Testing
         try await TestPostgres.withDatabase { database in
             try await database.withClient(database.ownerURL) { owner in
                 try await owner.query(
-                    "INSERT INTO talktime_schema_migrations (version, name, checksum) VALUES (9999, 'from_the_future', 'x')", logger: TestPostgres.logger)
+                    "INSERT INTO talktime_schema_migrations (version, name, checksum) VALUES (9999, 'from_the_future', 'x')",
+                    logger: TestPostgres.logger)
             }
             let error = try await serveError(database: database)
             #expect(error?.description.contains("migration 9999_from_the_future.sql is recorded in the database but not in this build") == true)

@@ -31,7 +31,9 @@ struct AppConfiguration: Sendable {
         let values = ConfigurationValues(reader: reader)
         databaseURL = try values.required("database.url") { try DatabaseURL($0) }
         databaseOwnerURL = try values.optional("database.owner.url") { try DatabaseURL($0) }
-        databaseMaxConnections = try values.optional("database.max.connections", default: 20) { Int($0).flatMap { (1...1000).contains($0) ? $0 : nil } }
+        databaseMaxConnections = try values.optional("database.max.connections", default: 20) {
+            Int($0).flatMap { (1...1000).contains($0) ? $0 : nil }
+        }
         httpHost = try values.optional("http.host", default: "127.0.0.1") { $0.isEmpty ? nil : $0 }
         httpPort = try values.optional("http.port", default: 8080) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         httpMaxBodyBytes = try values.optional("http.max.body.bytes", default: 1_048_576) { Int($0).flatMap { $0 > 0 ? $0 : nil } }

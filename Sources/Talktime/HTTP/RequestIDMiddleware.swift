@@ -22,7 +22,9 @@ struct RequestIDMiddleware: RouterMiddleware {
     /// Up to 128 characters of letters, digits, `-`, `_`, `.` and `:`; anything else could forge log lines.
     static func acceptable(_ value: String) -> String? {
         guard (1...128).contains(value.utf8.count),
-            value.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") })
+            value.utf8.allSatisfy({
+                $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":")
+            })
         else { return nil }
         return value
     }

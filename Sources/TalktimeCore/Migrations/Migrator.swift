@@ -113,7 +113,8 @@ public struct Migrator: Sendable {
     }
 
     private func recordedMigrations(on connection: PostgresConnection) async throws -> [AppliedMigration] {
-        let exists = try await connection.query("SELECT to_regclass('talktime_schema_migrations') IS NOT NULL", logger: logger)
+        let exists =
+            try await connection.query("SELECT to_regclass('talktime_schema_migrations') IS NOT NULL", logger: logger)
             .collect().first?.decode(Bool.self) ?? false
         guard exists else { return [] }
         var recorded: [AppliedMigration] = []
