@@ -18,13 +18,23 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
+        // Security-sensitive primitives with their own tests: access tokens (JWT) and opaque bearer tokens.
+        .target(
+            name: "TalktimeSecurity",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
         // The domain: identity, tenancy, ledger, billing, calls. No HTTP types in here.
         .target(
             name: "TalktimeCore",
             dependencies: [
+                "TalktimeSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +68,10 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/TalktimeTestSupport"
+        ),
+        .testTarget(
+            name: "TalktimeSecurityTests",
+            dependencies: ["TalktimeSecurity", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         .testTarget(
             name: "TalktimeCoreTests",
