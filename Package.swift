@@ -63,6 +63,8 @@ let package = Package(
             name: "TalktimeTestSupport",
             dependencies: [
                 "TalktimeCore",
+                "TalktimeSecurity",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -71,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TalktimeSecurityTests",
-            dependencies: ["TalktimeSecurity", .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: ["TalktimeSecurity", "TalktimeTestSupport"]
         ),
         .testTarget(
             name: "TalktimeCoreTests",

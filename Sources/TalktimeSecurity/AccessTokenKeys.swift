@@ -41,6 +41,14 @@ public struct AccessTokenKeys: Sendable {
         try! AccessTokenKeys(signingKeyID: keyID, signingKeySeed: Array(Curve25519.Signing.PrivateKey().rawRepresentation))
     }
 
+    /// An Ed25519 signature by the signing key; tests use it to forge tokens with well-signed bad claims.
+    public func signature(for bytes: some DataProtocol) throws -> Data {
+        try signingKey.signature(for: bytes)
+    }
+
+    /// The 32-byte public half of the signing key.
+    public var signingPublicKey: [UInt8] { Array(signingKey.publicKey.rawRepresentation) }
+
     /// The 32-byte seed, for writing a generated key into configuration.
     public var signingKeySeed: [UInt8] { Array(signingKey.rawRepresentation) }
 

@@ -43,7 +43,7 @@ public struct OpaqueToken: Sendable, Hashable {
     }
 
     /// What the database stores and looks tokens up by.
-    public var hash: [UInt8] { Array(SHA256.hash(data: Data(value.utf8))) }
+    public var hash: Data { Data(SHA256.hash(data: Data(value.utf8))) }
 
     static func bytes(of id: UUID?) -> [UInt8] {
         guard let id else { return Array(repeating: 0, count: 16) }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TalktimeTestSupport
 import Testing
 
 @testable import TalktimeSecurity
@@ -37,14 +38,13 @@ import Testing
     }
 
     @Test func refusesAlgNone() async {
-        let header: [String: Any] = ["alg": "none", "typ": "JWT", "kid": "current"]
-        let token = TokenForge.segment(header) + "." + TokenForge.segment(forge.claims()) + "."
+        let token = forge.unsignedToken(claims: forge.claims())
         await #expect(throws: AccessTokenError.algorithmNotAllowed) { try await tokens().verify(token) }
     }
 
     @Test func refusesAnotherAlgorithmSignedWithThePublicKey() async {
         // The classic confusion: HS256 keyed with the (public) verification key.
-        let publicKey = Array(keys.signingKey.publicKey.rawRepresentation)
+        let publicKey = keys.signingPublicKey
         let token = forge.hmacToken(header: ["alg": "HS256", "typ": "JWT", "kid": "current"], claims: forge.claims(), secret: publicKey)
         await #expect(throws: AccessTokenError.algorithmNotAllowed) { try await tokens().verify(token) }
     }
@@ -135,7 +135,7 @@ import Testing
             for: AccessTokenSubject(accountID: UUID(), role: "end_user", licenseeID: nil, sessionID: UUID(), generation: 0))
         let rotated = try AccessTokenKeys(
             signingKeyID: "new", signingKeySeed: AccessTokenKeys.generate().signingKeySeed,
-            additionalVerificationKeys: ["old": Array(old.signingKey.publicKey.rawRepresentation)])
+            additionalVerificationKeys: ["old": old.signingPublicKey])
         _ = try await tokens(keys: rotated).verify(token)
         #expect(rotated.jwks.keys.map(\.kid) == ["new", "old"])
         let dropped = AccessTokenKeys.generate(keyID: "new")
@@ -147,7 +147,7 @@ import Testing
         #expect(jwks.keys.count == 1)
         let key = try #require(jwks.keys.first)
         #expect(key.kty == "OKP" && key.crv == "Ed25519" && key.alg == "EdDSA" && key.use == "sig" && key.kid == "current")
-        #expect(Base64URL.decode(key.x) == Array(keys.signingKey.publicKey.rawRepresentation))
+        #expect(Base64URL.decode(key.x) == keys.signingPublicKey)
         let json = String(decoding: try JSONEncoder().encode(jwks), as: UTF8.self)
         #expect(!json.contains("\"d\""))
     }

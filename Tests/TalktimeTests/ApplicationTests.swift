@@ -13,7 +13,7 @@ import Testing
 @Suite struct ApplicationTests {
     @Test func answersLivenessReadinessAndMetrics() async throws {
         try await TestPostgres.withDatabase { database in
-            let app = try buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
+            let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
             try await app.test(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -39,7 +39,7 @@ import Testing
 
     @Test func isNotReadyOnceTheSchemaStopsBeingCurrent() async throws {
         try await TestPostgres.withDatabase { database in
-            let app = try buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
+            let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
             try await app.test(.router) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -66,7 +66,7 @@ import Testing
 
     @Test func isNotReadyWhenTheDatabaseIsUnreachable() async throws {
         // Nothing listens on port 1.
-        let components = try AppComponents(configuration: try makeConfiguration(), logger: TestPostgres.logger)
+        let components = try await AppComponents(configuration: try makeConfiguration(), logger: TestPostgres.logger)
         let health = HealthEndpoints(
             database: components.database, migrator: components.migrator, metrics: components.metricsRegistry, readinessTimeout: .seconds(2))
         try await components.client.whileRunning {
@@ -78,7 +78,7 @@ import Testing
 
     @Test func servesOverARealSocket() async throws {
         try await TestPostgres.withDatabase { database in
-            let app = try buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
+            let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
             try await app.test(.live) { client in
                 try await client.execute(uri: "/readyz", method: .get, headers: [.requestID: "live-1"]) { response in
                     #expect(response.status == .ok)

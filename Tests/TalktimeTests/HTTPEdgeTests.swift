@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Metrics
+import TalktimeCore
 import Testing
 
 @testable import Talktime
@@ -25,7 +26,7 @@ import Testing
         Endpoint(.put, "/items/{id}") { _, _ in Response(status: .noContent) },
         Endpoint(.post, "/echo") { request, context in
             let echo = try await request.decodeJSON(as: Echo.self, context: context)
-            return try HealthEndpoints.json(echo)
+            return try .json(echo)
         },
         Endpoint(.get, "/boom") { _, _ in throw LeakyError() },
     ]
@@ -33,8 +34,14 @@ import Testing
     let recorder = LogRecorder()
 
     func withApp(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let edge = EdgeServices(
+            authenticate: { _, _ in throw IdentityError.invalidToken },
+            rateLimiter: RateLimiter(store: InMemoryRateLimitStore()),
+            clientAddresses: ClientAddressResolver(trustedProxies: [])
+        )
         let router = makeRouter(
             endpoints: Self.endpoints,
+            edge: edge,
             settings: RouterSettings(maxBodyBytes: 64, corsAllowedOrigins: ["https://dashboard.example.com"]),
             metricsFactory: NOOPMetricsHandler.instance
         )

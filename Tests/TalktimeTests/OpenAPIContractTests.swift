@@ -33,8 +33,8 @@ import Testing
         return operations
     }
 
-    @Test func theSpecificationListsExactlyTheServedRoutes() throws {
-        let components = try AppComponents(configuration: try makeConfiguration(), logger: .init(label: "test"))
+    @Test func theSpecificationListsExactlyTheServedRoutes() async throws {
+        let components = try await AppComponents(configuration: try makeConfiguration(), logger: .init(label: "test"))
         let served = Set(components.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         let documented = try Self.documentedOperations()
         #expect(!documented.isEmpty)

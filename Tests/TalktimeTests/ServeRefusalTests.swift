@@ -12,7 +12,7 @@ import Testing
     /// Runs the application exactly as `serve` does and returns the error it stopped with.
     func serveError(database: TestDatabase, migrationsDirectory: String = TestPostgres.migrationsDirectory) async throws -> SchemaNotCurrentError? {
         let configuration = try makeConfiguration(["MIGRATIONS_DIRECTORY": migrationsDirectory], database: database)
-        let app = try buildApplication(configuration: configuration, logger: TestPostgres.logger)
+        let app = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
         return await #expect(throws: SchemaNotCurrentError.self) { try await app.runService() }
     }
 

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger) = try await CommandEnvironment.load("talktime")
         do {
-            let app = try buildApplication(configuration: configuration, logger: logger)
+            let app = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()
         } catch let error as SchemaNotCurrentError {
             CommandEnvironment.fail("\(error)")

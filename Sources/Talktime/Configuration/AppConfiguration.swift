@@ -25,6 +25,7 @@ struct AppConfiguration: Sendable {
     var logFormat: LogFormat
     var migrationsDirectory: String
     var bcryptCost: UInt8
+    var identity: IdentityConfiguration
 
     /// Reads and validates every value; the first missing or malformed one stops with an error naming it.
     init(reader: ConfigReader) throws(ConfigurationError) {
@@ -42,6 +43,7 @@ struct AppConfiguration: Sendable {
         logFormat = try values.optional("log.format", default: .json) { LogFormat(rawValue: $0.lowercased()) }
         migrationsDirectory = try values.optional("migrations.directory", default: "db/migrations") { $0.isEmpty ? nil : $0 }
         bcryptCost = try values.optional("bcrypt.cost", default: 12) { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
+        identity = try IdentityConfiguration(values: values)
     }
 
     /// Origins such as `https://dashboard.example.com`, comma-separated; each must be scheme and host only.

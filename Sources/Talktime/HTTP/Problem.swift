@@ -39,11 +39,28 @@ struct Problem: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let requestID = context.logger[metadataKey: RequestIDMiddleware.metadataKey].map { "\($0)" }
         let body = Body(type: type, title: title, status: Int(status.code), detail: detail, requestID: requestID)
-        let data = try JSONEncoder().encode(body)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(body)
         var fields = headers
         fields[.contentType] = Self.mediaType
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// The stable `type` URIs of Talktime's own problems; clients branch on these, never on `detail`.
+enum ProblemType {
+    static let rateLimited = "urn:talktime:problem:rate-limited"
+    static let unauthenticated = "urn:talktime:problem:unauthenticated"
+    static let forbidden = "urn:talktime:problem:forbidden"
+    static let invalidCredentials = "urn:talktime:problem:invalid-credentials"
+    static let invalidToken = "urn:talktime:problem:invalid-token"
+    static let passwordRejected = "urn:talktime:problem:password-rejected"
+    static let emailTaken = "urn:talktime:problem:email-taken"
+    static let unknownLicensee = "urn:talktime:problem:unknown-licensee"
+    static let licenceInactive = "urn:talktime:problem:licence-inactive"
+    static let validation = "urn:talktime:problem:validation"
+    static let busy = "urn:talktime:problem:busy"
 }
 
 extension Problem {
@@ -65,6 +82,18 @@ extension Problem {
 
     static func badRequest(_ detail: String) -> Problem {
         Problem(status: .badRequest, detail: detail)
+    }
+
+    static func unauthenticated(_ detail: String = "Send a valid access token or API key as `Authorization: Bearer ...`.") -> Problem {
+        Problem(status: .unauthorized, type: ProblemType.unauthenticated, detail: detail, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    static func forbidden() -> Problem {
+        Problem(status: .forbidden, type: ProblemType.forbidden, detail: "Your role may not do this.")
+    }
+
+    static func validation(_ detail: String) -> Problem {
+        Problem(status: .unprocessableContent, type: ProblemType.validation, title: "Invalid request", detail: detail)
     }
 
     static func internalError() -> Problem {

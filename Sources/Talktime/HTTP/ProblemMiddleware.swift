@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import PostgresNIO
+import TalktimeCore
 
 /// Turns every error into an `application/problem+json` response, so no error leaves in another shape.
 ///
@@ -16,6 +17,13 @@ struct ProblemMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch let error as IdentityError {
+            return try error.problem.response(from: request, context: context)
+        } catch is PasswordHasherBusy {
+            let problem = Problem(
+                status: .serviceUnavailable, type: ProblemType.busy, detail: "The server is busy checking passwords; retry shortly.",
+                headers: [.retryAfter: "1"])
             return try problem.response(from: request, context: context)
         } catch let error as HTTPError {
             return try problem(for: error, request: request).response(from: request, context: context)

@@ -11,7 +11,7 @@ extension Request {
         var request = self
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         do {
-            return try JSONDecoder().decode(Value.self, from: body)
+            return try APIJSON.decoder.decode(Value.self, from: body)
         } catch let error as DecodingError {
             throw Problem.badRequest(Self.describe(error))
         } catch {
@@ -21,7 +21,7 @@ extension Request {
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.isEmpty ? "the body" : "'" + codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "'"
+            codingPath.isEmpty ? "the body" : "'" + codingPath.map { $0.intValue.map(String.init) ?? APIJSON.snakeCase($0.stringValue) }.joined(separator: ".") + "'"
         }
         switch error {
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required."

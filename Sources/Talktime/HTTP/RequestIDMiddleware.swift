@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 
 /// Gives every request an id: the client's `X-Request-Id` when it is a sane token, a new one otherwise.
@@ -30,9 +29,6 @@ struct RequestIDMiddleware: RouterMiddleware {
     }
 }
 
-extension HTTPField.Name {
-    static let requestID = Self("X-Request-Id")!
-}
 
 extension UInt8 {
     fileprivate var isASCIIAlphanumeric: Bool {

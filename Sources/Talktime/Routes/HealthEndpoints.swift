@@ -14,7 +14,7 @@ struct HealthEndpoints: Sendable {
 
     var endpoints: [Endpoint] {
         [
-            Endpoint(.get, "/healthz") { _, _ in try Self.json(["status": "ok"]) },
+            Endpoint(.get, "/healthz") { _, _ in try .json(["status": "ok"]) },
             Endpoint(.get, "/readyz") { _, context in try await readiness(logger: context.logger) },
             Endpoint(.get, "/metrics") { _, _ in prometheusText() },
         ]
@@ -35,7 +35,7 @@ struct HealthEndpoints: Sendable {
             logger.warning("not ready: schema not current", metadata: ["problems": "\(status.problems)"])
             throw Problem(status: .serviceUnavailable, detail: "The database schema is not the one this build expects.", headers: [.retryAfter: "30"])
         }
-        return try Self.json(["status": "ready"])
+        return try .json(["status": "ready"])
     }
 
     func prometheusText() -> Response {
@@ -45,14 +45,6 @@ struct HealthEndpoints: Sendable {
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: buffer))
-        )
-    }
-
-    static func json(_ value: some Encodable) throws -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value)))
         )
     }
 }

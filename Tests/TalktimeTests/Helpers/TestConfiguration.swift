@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import TalktimeSecurity
 import TalktimeTestSupport
 
 @testable import Talktime
@@ -12,7 +13,13 @@ func makeConfiguration(_ overrides: [String: String] = [:], database: TestDataba
         "MIGRATIONS_DIRECTORY": TestPostgres.migrationsDirectory,
         "HTTP_PORT": "0",
         "LOG_LEVEL": "error",
+        "JWT_SIGNING_KEY": testSigningKey,
+        "BCRYPT_COST": "4",
+        "LOGIN_FAILURE_DELAY_MS": "0",
     ]
     environment.merge(overrides) { _, new in new }
     return try AppConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
 }
+
+/// One signing key for the whole test run, in the form `JWT_SIGNING_KEY` takes.
+let testSigningKey = Data(AccessTokenKeys.generate().signingKeySeed).base64EncodedString()

@@ -1,0 +1,81 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import TalktimeCore
+import TalktimeSecurity
+
+/// Everything the service is made of, built once from its configuration: the one place where the database,
+/// the domain services and the HTTP edge are connected. Nothing here connects yet: the database client
+/// starts when the application's services run.
+struct AppComponents: Sendable {
+    let metricsRegistry: PrometheusCollectorRegistry
+    let metricsFactory: PrometheusMetricsFactory
+    let client: PostgresClient
+    let database: Database
+    let migrator: Migrator
+    let hasher: PasswordHasher
+    let authentication: AuthenticationService
+    let registration: RegistrationService
+    let passwords: PasswordService
+    let accounts: AccountService
+    let apiKeys: APIKeyService
+    let edge: EdgeServices
+    let licensees: LicenseeResolver
+
+    /// - Parameter now: the clock of every expiry decision; tests move it.
+    init(configuration: AppConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
+        guard let keys = configuration.identity.accessTokenKeys else {
+            throw ConfigurationError(variable: "JWT_SIGNING_KEY", problem: "is not set: serve needs an Ed25519 key (see the README)")
+        }
+        metricsRegistry = PrometheusCollectorRegistry()
+        metricsFactory = PrometheusMetricsFactory(registry: metricsRegistry)
+        client = PostgresClient(
+            configuration: configuration.databaseURL.clientConfiguration(maximumConnections: configuration.databaseMaxConnections),
+            backgroundLogger: logger
+        )
+        database = Database(
+            client: client,
+            poolMetrics: DatabasePoolMetrics(maximumConnections: configuration.databaseMaxConnections, factory: metricsFactory)
+        )
+        migrator = Migrator(client: client, migrations: try MigrationDirectory.load(configuration.migrationsDirectory), logger: logger)
+
+        let identity = configuration.identity
+        hasher = PasswordHasher(cost: configuration.bcryptCost, threads: identity.bcryptConcurrency, queueLimit: identity.bcryptQueueLimit)
+        let tokens = await AccessTokens(
+            keys: keys,
+            settings: AccessTokens.Settings(issuer: identity.issuer, audience: identity.audience, lifetime: identity.accessTokenLifetime),
+            now: now
+        )
+        authentication = AuthenticationService(database: database, hasher: hasher, tokens: tokens, settings: identity.settings, now: now)
+        registration = RegistrationService(
+            database: database, hasher: hasher, authentication: authentication, settings: identity.settings, now: now)
+        passwords = PasswordService(database: database, hasher: hasher, authentication: authentication, settings: identity.settings, now: now)
+        accounts = AccountService(database: database)
+        apiKeys = APIKeyService(database: database, now: now)
+        licensees = LicenseeResolver(directory: LicenseeDirectory(database: database))
+
+        let store: any RateLimitStore =
+            switch identity.rateLimitStore {
+            case .memory: InMemoryRateLimitStore(now: now)
+            case .postgres: PostgresRateLimitStore(database: database)
+            }
+        let authentication = self.authentication
+        edge = EdgeServices(
+            authenticate: { bearer, logger in try await authentication.authenticate(bearer: bearer, logger: logger) },
+            rateLimiter: RateLimiter(store: store),
+            clientAddresses: ClientAddressResolver(trustedProxies: identity.trustedProxies)
+        )
+    }
+
+    /// Every route the service answers; `openapi.yaml` must describe exactly these.
+    var endpoints: [Endpoint] {
+        HealthEndpoints(database: database, migrator: migrator, metrics: metricsRegistry, readinessTimeout: .seconds(3)).endpoints
+            + AuthEndpoints(
+                authentication: authentication, registration: registration, passwords: passwords, licensees: licensees,
+                rateLimiter: edge.rateLimiter
+            ).endpoints
+            + AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints
+    }
+}

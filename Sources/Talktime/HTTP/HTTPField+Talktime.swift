@@ -1,0 +1,10 @@
+import HTTPTypes
+
+/// The header names Talktime reads or writes beyond the standard set.
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
+    static let xLicensee = Self("X-Licensee")!
+    static let rateLimitPolicy = Self("RateLimit-Policy")!
+    static let rateLimit = Self("RateLimit")!
+}

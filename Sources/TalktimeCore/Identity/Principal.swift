@@ -1,0 +1,41 @@
+import Foundation
+
+/// Who is calling, once authenticated: an account holding an access token, or a Licensee's API key.
+public struct Principal: Sendable, Equatable {
+    public enum Credential: Sendable, Equatable {
+        /// An access token, issued to the login session `sessionID`.
+        case accessToken(sessionID: UUID)
+        /// An API key with its scopes.
+        case apiKey(scopes: Set<APIKeyScope>)
+    }
+
+    /// The account id, or the API key's id.
+    public let id: UUID
+    /// The account's role; API keys act for their Licensee's admins within their scopes.
+    public let role: UserRole
+    /// nil for platform admins only.
+    public let licenseeID: UUID?
+    public let credential: Credential
+
+    public init(id: UUID, role: UserRole, licenseeID: UUID?, credential: Credential) {
+        self.id = id
+        self.role = role
+        self.licenseeID = licenseeID
+        self.credential = credential
+    }
+
+    /// The row level security scope the principal's work runs in.
+    public var scope: TenantScope { licenseeID.map(TenantScope.licensee) ?? .platform }
+
+    public var isAPIKey: Bool {
+        if case .apiKey = credential { return true }
+        return false
+    }
+}
+
+/// What an API key may do. Keys carry the narrowest set their holder needs.
+public enum APIKeyScope: String, Sendable, CaseIterable, Codable {
+    case usersRead = "users:read"
+    case callsRead = "calls:read"
+    case walletsWrite = "wallets:write"
+}
