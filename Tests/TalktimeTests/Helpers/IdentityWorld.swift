@@ -32,14 +32,16 @@ struct IdentityWorld: Sendable {
     let beta: Tenant
 
     /// Runs `body` against a fresh database and the real application built from `overrides`.
+    /// `.live` serves over a real socket from 127.0.0.1, for tests that need client addresses.
     static func run(
-        _ overrides: [String: String] = [:], test body: @escaping @Sendable (IdentityWorld) async throws -> Void
+        _ overrides: [String: String] = [:], transport: TestingSetup = .router,
+        test body: @escaping @Sendable (IdentityWorld) async throws -> Void
     ) async throws {
         try await TestPostgres.withDatabase { database in
             let licensees = try await seedLicensees(database)
             let configuration = try makeConfiguration(overrides, database: database)
             let app = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
-            try await app.test(.router) { client in
+            try await app.test(transport) { client in
                 let http = TestHTTP(client: client)
                 let world = try await make(http: http, database: database, licensees: licensees)
                 try await body(world)
@@ -104,6 +106,15 @@ struct IdentityWorld: Sendable {
             .post, "/v1/auth/invitations/accept", json: ["token": token, "password": password, "display_name": displayName])
         #expect(accepted.status == .created, "accept: \(accepted.text)")
         return try #require(accepted.string("access_token"))
+    }
+
+    /// A fresh session's access token. Each login comes from its own (documentation-range) client address, which
+    /// counts when the world runs `.live` with the test trusted as a proxy.
+    func logIn(_ email: String, licensee: String?) async throws -> String {
+        let address = "203.0.113.\(Int.random(in: 1...254))"
+        let reply = try await http.send(
+            .post, "/v1/auth/login", json: ["email": email, "password": Self.password], licensee: licensee, headers: [.xForwardedFor: address])
+        return try #require(reply.string("access_token"), "login \(email): \(reply.text)")
     }
 
     /// Runs SQL as the superuser, for looking at (or aging) what the service stored.

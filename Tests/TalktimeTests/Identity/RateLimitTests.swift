@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TalktimeCore
+import TalktimeTestSupport
+import Testing
+
+@testable import Talktime
+
+/// Every policy of the rate limit table, driven past its limit; and one limit shared by two servers.
+@Suite struct RateLimitTests {
+    /// A request to `route` for the n-th distinct account.
+    func request(for route: String, account index: Int, world: IdentityWorld) -> (HTTPRequest.Method, String, [String: any Sendable], String?, String?) {
+        switch route {
+        case "POST /v1/auth/login":
+            (.post, "/v1/auth/login", ["email": "someone\(index)@alpha.example", "password": "wrong password"], nil, "alpha")
+        case "POST /v1/auth/register":
+            (.post, "/v1/auth/register", ["email": "new\(index)@alpha.example", "password": IdentityWorld.password, "display_name": "n"], nil, "alpha")
+        case "POST /v1/auth/refresh":
+            (.post, "/v1/auth/refresh", ["refresh_token": "rt_forged\(index)"], nil, nil)
+        case "POST /v1/auth/password-reset":
+            (.post, "/v1/auth/password-reset", ["email": "someone\(index)@alpha.example"], nil, "alpha")
+        case "POST /v1/auth/password-reset/confirm":
+            (.post, "/v1/auth/password-reset/confirm", ["token": "pwr_forged", "password": IdentityWorld.password], nil, nil)
+        case "POST /v1/auth/invitations/accept":
+            (.post, "/v1/auth/invitations/accept", ["token": "inv_forged", "password": IdentityWorld.password, "display_name": "x"], nil, nil)
+        case "POST /v1/auth/password":
+            (.post, "/v1/auth/password", ["current_password": "wrong password", "new_password": "whatever new pass"], world.alpha.endUserToken, nil)
+        default:
+            (.get, "/unmapped", [:], nil, nil)
+        }
+    }
+
+    @Test(arguments: RateLimitTable.policies.flatMap { route, policies in policies.map { RoutePolicy(route: route, policy: $0) } })
+    func theRequestPastTheLimitIs429WithHeaders(_ subject: RoutePolicy) async throws {
+        try await IdentityWorld.run(["TRUSTED_PROXIES": "127.0.0.1,::1"], transport: .live) { world in
+            let policy = subject.policy
+            var last: TestHTTP.Reply?
+            for attempt in 0...policy.limit {
+                // Keep the policy's key fixed and vary everything else, so that only this policy can refuse.
+                let account = policy.key == .account ? 0 : attempt
+                let address = policy.key == .clientAddress ? "198.51.100.7" : "203.0.113.\(attempt % 250 + 1)"
+                let (method, uri, body, token, licensee) = request(for: subject.route, account: account, world: world)
+                #expect(uri != "/unmapped", "no request is mapped for \(subject.route): add one to this test")
+                let reply = try await world.http.send(method, uri, json: body, token: token, licensee: licensee, headers: [.xForwardedFor: address])
+                if attempt < policy.limit {
+                    #expect(reply.status != .tooManyRequests, "\(policy.name) refused request \(attempt + 1) of \(policy.limit)")
+                }
+                last = reply
+            }
+            let refused = try #require(last)
+            #expect(refused.status == .tooManyRequests, "\(policy.name): \(refused.status) \(refused.text)")
+            #expect(refused.string("type") == ProblemType.rateLimited)
+            #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(refused.headers[.rateLimitPolicy]?.contains("\"\(policy.name)\";q=\(policy.limit);w=\(policy.window.components.seconds)") == true)
+            #expect(refused.headers[.rateLimit]?.contains("\"\(policy.name)\";r=0;") == true)
+        }
+    }
+
+    @Test func forwardedAddressesCountOnlyFromTrustedProxies() async throws {
+        // No trusted proxy: the forwarded header is the client's own claim and changes nothing.
+        try await IdentityWorld.run(transport: .live) { world in
+            var loginStatuses: [HTTPResponse.Status] = []
+            for attempt in 0..<21 {
+                let reply = try await world.http.send(
+                    .post, "/v1/auth/login", json: ["email": "x\(attempt)@alpha.example", "password": "wrong password"], licensee: "alpha",
+                    headers: [.xForwardedFor: "203.0.113.\(attempt + 1)"])
+                loginStatuses.append(reply.status)
+            }
+            // login-ip allows 20 a minute: the 21st is refused however the header varies.
+            #expect(loginStatuses.last == .tooManyRequests)
+        }
+    }
+
+    @Test func twoServersOnOnePostgresStoreShareTheLimit() async throws {
+        try await TestPostgres.withDatabase { database in
+            let configuration = try makeConfiguration(["RATE_LIMIT_STORE": "postgres"], database: database)
+            let first = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
+            let second = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
+            try await first.test(.router) { one in
+                try await second.test(.router) { two in
+                    let servers = [TestHTTP(client: one), TestHTTP(client: two)]
+                    var statuses: [HTTPResponse.Status] = []
+                    // login-ip allows 20 a minute per client address, whichever server answers.
+                    for attempt in 0..<21 {
+                        let reply = try await servers[attempt % 2].send(
+                            .post, "/v1/auth/login", json: ["email": "x\(attempt)@nowhere.example", "password": "wrong password"])
+                        statuses.append(reply.status)
+                    }
+                    #expect(statuses.prefix(20).allSatisfy { $0 == .unauthorized }, "\(statuses)")
+                    #expect(statuses.last == .tooManyRequests)
+                }
+            }
+        }
+    }
+}
+
+/// One row of the rate limit table, as a test argument.
+struct RoutePolicy: Sendable, CustomTestStringConvertible {
+    let route: String
+    let policy: RateLimitPolicy
+
+    var testDescription: String { "\(policy.name) on \(route)" }
+}
