@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TalktimeCoreTests",
-            dependencies: ["TalktimeCore", "TalktimeTestSupport"]
+            dependencies: ["TalktimeCore", "TalktimeTestSupport", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
         ),
         .testTarget(
             name: "TalktimeTests",
@@ -85,6 +85,7 @@ let package = Package(
                 "Talktime",
                 "TalktimeCore",
                 "TalktimeTestSupport",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

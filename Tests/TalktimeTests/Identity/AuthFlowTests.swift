@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdBcrypt
 import Testing
 
 @testable import Talktime
@@ -208,6 +209,26 @@ import Testing
             #expect(try await world.http.send(.post, "/v1/admin/users/\(userID)/unblock", token: world.alpha.adminToken).status == .noContent)
             let again = try await world.http.send(
                 .post, "/v1/auth/login", json: ["email": world.alpha.endUserEmail, "password": password], licensee: "alpha")
+            #expect(again.status == .ok)
+        }
+    }
+
+    @Test func importedWeakerHashesVerifyAndAreUpgradedAtLogin() async throws {
+        try await IdentityWorld.run(["BCRYPT_COST": "5"]) { world in
+            // A cost-4 hash written by PHP's password_hash ($2y$), as an import would bring it.
+            let imported = "$2y$" + Bcrypt.hash("imported passphrase", cost: 4).dropFirst(4)
+            _ = try await world.superuser(
+                """
+                INSERT INTO users (licensee_id, role, email, password_hash, display_name)
+                VALUES ('\(world.alpha.id)', 'end_user', 'imported@alpha.example', '\(imported)', 'Imported')
+                """)
+            let login = try await world.http.send(
+                .post, "/v1/auth/login", json: ["email": "imported@alpha.example", "password": "imported passphrase"], licensee: "alpha")
+            #expect(login.status == .ok)
+            let stored = try await world.superuser("SELECT password_hash FROM users WHERE email = 'imported@alpha.example'")
+            #expect(try stored.first?.decode(String.self).hasPrefix("$2b$05$") == true)
+            let again = try await world.http.send(
+                .post, "/v1/auth/login", json: ["email": "imported@alpha.example", "password": "imported passphrase"], licensee: "alpha")
             #expect(again.status == .ok)
         }
     }
