@@ -73,20 +73,26 @@ struct ConfigurationValues {
     let reader: ConfigReader
 
     func required<Value>(_ key: String, parse: (String) throws -> Value?) throws(ConfigurationError) -> Value {
-        guard let text = reader.string(forKey: ConfigKey(key), isSecret: true) else {
+        guard let text = text(key) else {
             throw ConfigurationError(variable: Self.variableName(key), problem: "is not set")
         }
         return try convert(key, text, parse)
     }
 
     func optional<Value>(_ key: String, default value: Value, parse: (String) throws -> Value?) throws(ConfigurationError) -> Value {
-        guard let text = reader.string(forKey: ConfigKey(key), isSecret: true) else { return value }
+        guard let text = text(key) else { return value }
         return try convert(key, text, parse)
     }
 
     func optional<Value>(_ key: String, parse: (String) throws -> Value?) throws(ConfigurationError) -> Value? {
-        guard let text = reader.string(forKey: ConfigKey(key), isSecret: true) else { return nil }
+        guard let text = text(key) else { return nil }
         return try convert(key, text, parse)
+    }
+
+    /// The variable's text; an empty value counts as unset, as in a copied `.env.example`.
+    private func text(_ key: String) -> String? {
+        guard let text = reader.string(forKey: ConfigKey(key), isSecret: true), !text.isEmpty else { return nil }
+        return text
     }
 
     private func convert<Value>(_ key: String, _ text: String, _ parse: (String) throws -> Value?) throws(ConfigurationError) -> Value {

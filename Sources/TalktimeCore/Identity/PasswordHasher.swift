@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import HummingbirdBcrypt
 import NIOConcurrencyHelpers
@@ -15,6 +18,8 @@ import NIOPosix
 ///   which keeps our hashes interchangeable with every other BCrypt for them.
 /// - `$2a$`, `$2b$` and `$2y$` hashes verify (`$2y$` is `$2b$` under PHP's name), so users can be imported.
 /// - Unknown accounts are checked against a dummy hash of the same cost, so they take as long as wrong passwords.
+/// - The workers run at a lower scheduling priority (nice 10): request handling preempts them, so a login storm
+///   uses every idle cycle for hashing without delaying the other requests.
 public final class PasswordHasher: Sendable {
     public let cost: UInt8
     let threadPool: NIOThreadPool
@@ -69,6 +74,13 @@ public final class PasswordHasher: Sendable {
         return Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
+    /// On Linux a thread's nice value is its own: this leaves the event loops' threads at normal priority.
+    static func lowerThisThreadsPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+
     /// `$2y$` is accepted under its `$2b$` name; anything that is not a BCrypt hash never verifies.
     static func normalized(_ hash: String) -> String? {
         guard hash.utf8.count == 60 else { return nil }
@@ -85,7 +97,10 @@ public final class PasswordHasher: Sendable {
         }
         guard admittedNow else { throw PasswordHasherBusy() }
         defer { admitted.withLockedValue { $0 -= 1 } }
-        return try await threadPool.runIfActive(work)
+        return try await threadPool.runIfActive {
+            Self.lowerThisThreadsPriority()
+            return work()
+        }
     }
 }
 
