@@ -5,7 +5,8 @@ let package = Package(
     name: "Talktime",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "talktime", targets: ["Talktime"])
+        .executable(name: "talktime", targets: ["Talktime"]),
+        .executable(name: "talktime-bench", targets: ["TalktimeBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -57,6 +58,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        // Measurements the benchmarks in bench/ need from our own implementations.
+        .executableTarget(
+            name: "TalktimeBench",
+            dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            path: "bench/Sources/TalktimeBench"
         ),
         // Shared by both test targets: a real PostgreSQL per test, copied from a migrated template.
         .target(
