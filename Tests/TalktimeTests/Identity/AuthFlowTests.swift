@@ -232,4 +232,23 @@ import Testing
             #expect(again.status == .ok)
         }
     }
+
+    @Test func aLoginStormPastThePoolGets503WithRetryAfter() async throws {
+        // One hashing thread and no queue: of several logins at once, the ones that find it busy are turned away.
+        try await IdentityWorld.run(["BCRYPT_CONCURRENCY": "1", "BCRYPT_QUEUE_LIMIT": "0", "BCRYPT_COST": "10"]) { world in
+            let replies = try await withThrowingTaskGroup(of: TestHTTP.Reply.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try await world.http.send(
+                            .post, "/v1/auth/login", json: ["email": "storm\(index)@alpha.example", "password": "wrong password"], licensee: "alpha")
+                    }
+                }
+                return try await group.reduce(into: [TestHTTP.Reply]()) { $0.append($1) }
+            }
+            let busy = replies.filter { $0.status == .serviceUnavailable }
+            #expect(!busy.isEmpty, "\(replies.map(\.status))")
+            #expect(busy.allSatisfy { $0.headers[.retryAfter] == "1" && $0.string("type") == ProblemType.busy })
+            #expect(replies.allSatisfy { $0.status == .serviceUnavailable || $0.status == .unauthorized })
+        }
+    }
 }
