@@ -65,8 +65,9 @@ echo "==> cores $cores, one cost-12 hash ${hash_seconds}s: ceiling $(python3 -c 
 probe() { python3 bench/probe.py 127.0.0.1 "$http_port" "$1" "$2" 20; }
 echo "==> quiet baseline (${seconds}s)" >&2
 probe /v1/me "$seconds" >"$work/quiet-me.txt" &
+quiet_pid=$!
 probe /healthz "$seconds" >"$work/quiet-healthz.txt"
-wait %1 2>/dev/null || true
+wait "$quiet_pid"
 cat "$work/quiet-me.txt" "$work/quiet-healthz.txt"
 
 for run in $(seq 1 "$runs"); do

@@ -4,7 +4,7 @@
 local accounts = tonumber(os.getenv("BENCH_ACCOUNTS") or "1000")
 local password = os.getenv("BENCH_PASSWORD")
 local counter = 0
-local ok, other = 0, 0
+ok, other = 0, 0  -- globals: done() reads them from each thread with thread:get
 local threads = {}
 
 function setup(thread)

@@ -35,7 +35,8 @@ struct RouterSettings: Sendable {
 }
 
 /// The router with Talktime's middleware stack, outermost first, around the given endpoints.
-func makeRouter(endpoints: [Endpoint], edge: EdgeServices, settings: RouterSettings, metricsFactory: any MetricsFactory) -> Router<AppRequestContext> {
+func makeRouter(endpoints: [Endpoint], edge: EdgeServices, settings: RouterSettings, metricsFactory: any MetricsFactory) -> Router<AppRequestContext>
+{
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(factory: metricsFactory))

@@ -26,7 +26,9 @@ import Testing
 
     @Test func refusesOtherShapes() {
         let token = OpaqueToken.generate(prefix: "rt", licenseeID: UUID()).value
-        for attempt in [String(token.dropLast()), "inv" + token.dropFirst(2), token + "A", "rt_", "rt_!!!!", token.replacingOccurrences(of: "_", with: "-")] {
+        for attempt in [
+            String(token.dropLast()), "inv" + token.dropFirst(2), token + "A", "rt_", "rt_!!!!", token.replacingOccurrences(of: "_", with: "-"),
+        ] {
             #expect(OpaqueToken(parsing: attempt, prefix: "rt") == nil, "\(attempt)")
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// An IPv4 or IPv6 address range in CIDR form (`10.0.0.0/8`, `::1`), for deciding which proxies to trust.

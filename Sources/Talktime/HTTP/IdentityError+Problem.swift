@@ -29,7 +29,8 @@ extension IdentityError {
                 status: .tooManyRequests, type: ProblemType.rateLimited, title: "Too many failed logins",
                 detail: "This account has had too many failed logins; retry later.", headers: [.retryAfter: String(seconds)])
         case .unknownLicensee:
-            Problem(status: .notFound, type: ProblemType.unknownLicensee, title: "Unknown Licensee", detail: "No Licensee answers to this name or host.")
+            Problem(
+                status: .notFound, type: ProblemType.unknownLicensee, title: "Unknown Licensee", detail: "No Licensee answers to this name or host.")
         }
     }
 }

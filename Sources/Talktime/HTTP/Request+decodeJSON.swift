@@ -21,7 +21,8 @@ extension Request {
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.isEmpty ? "the body" : "'" + codingPath.map { $0.intValue.map(String.init) ?? APIJSON.snakeCase($0.stringValue) }.joined(separator: ".") + "'"
+            codingPath.isEmpty
+                ? "the body" : "'" + codingPath.map { $0.intValue.map(String.init) ?? APIJSON.snakeCase($0.stringValue) }.joined(separator: ".") + "'"
         }
         switch error {
         case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required."

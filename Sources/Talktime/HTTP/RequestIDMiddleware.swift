@@ -29,7 +29,6 @@ struct RequestIDMiddleware: RouterMiddleware {
     }
 }
 
-
 extension UInt8 {
     fileprivate var isASCIIAlphanumeric: Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)

@@ -75,7 +75,8 @@ enum AccountStore {
 
     static func setPasswordHash(_ hash: String, for account: AccountRecord, on connection: PostgresConnection, logger: Logger) async throws {
         if account.licenseeID == nil {
-            try await connection.query("UPDATE platform_admins SET password_hash = \(hash), updated_at = now() WHERE id = \(account.id)", logger: logger)
+            try await connection.query(
+                "UPDATE platform_admins SET password_hash = \(hash), updated_at = now() WHERE id = \(account.id)", logger: logger)
         } else {
             try await connection.query("UPDATE users SET password_hash = \(hash), updated_at = now() WHERE id = \(account.id)", logger: logger)
         }

@@ -37,7 +37,8 @@ public struct AccountService: Sendable {
                     try await connection.query(
                         "UPDATE platform_admins SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
                 } else {
-                    try await connection.query("UPDATE users SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
+                    try await connection.query(
+                        "UPDATE users SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
                 }
             }
         }
@@ -57,7 +58,8 @@ public struct AccountService: Sendable {
             if blocked {
                 try await AuthenticationService.revokeEverything(of: account, reason: "blocked", on: connection, logger: logger)
             }
-            try await AuditLog.record(blocked ? "user.blocked" : "user.unblocked", by: admin, target: ("user", userID.uuidString), on: connection, logger: logger)
+            try await AuditLog.record(
+                blocked ? "user.blocked" : "user.unblocked", by: admin, target: ("user", userID.uuidString), on: connection, logger: logger)
         }
     }
 }

@@ -115,12 +115,9 @@ public struct AuthenticationService: Sendable {
         guard (licenseeID == nil) == (role == .platformAdmin) else { throw IdentityError.invalidToken }
         let now = now()
         // The signature proves who issued the token; the database says whether it still stands.
-        let valid = try await database.withTransaction(licenseeID.map(TenantScope.licensee) ?? .platform, logger: logger) { connection in
-            guard let account = try await AccountStore.find(id: accountID, licenseeID: licenseeID, on: connection, logger: logger),
-                !account.isBlocked, account.role == role, account.tokenGeneration == claims.generation
-            else { return false }
-            return try await SessionStore.isLive(sessionID: sessionID, accountID: accountID, now: now, on: connection, logger: logger)
-        }
+        let valid = try await SessionStore.standing(
+            accountID: accountID, role: role, licenseeID: licenseeID, sessionID: sessionID, generation: claims.generation, now: now,
+            database: database, logger: logger)
         guard valid else { throw IdentityError.invalidToken }
         return Principal(id: accountID, role: role, licenseeID: licenseeID, credential: .accessToken(sessionID: sessionID))
     }

@@ -1,12 +1,13 @@
 import Crypto
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import HummingbirdBcrypt
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Hashes and verifies passwords with BCrypt on a bounded worker pool, never on an event loop.
 ///
@@ -18,8 +19,8 @@ import NIOPosix
 ///   which keeps our hashes interchangeable with every other BCrypt for them.
 /// - `$2a$`, `$2b$` and `$2y$` hashes verify (`$2y$` is `$2b$` under PHP's name), so users can be imported.
 /// - Unknown accounts are checked against a dummy hash of the same cost, so they take as long as wrong passwords.
-/// - The workers run at a lower scheduling priority (nice 10): request handling preempts them, so a login storm
-///   uses every idle cycle for hashing without delaying the other requests.
+/// - The workers run under Linux's SCHED_IDLE policy: any other runnable thread (event loops, PostgreSQL)
+///   preempts them at once, so a login storm spends every idle cycle on hashing without delaying other requests.
 public final class PasswordHasher: Sendable {
     public let cost: UInt8
     let threadPool: NIOThreadPool
@@ -74,10 +75,12 @@ public final class PasswordHasher: Sendable {
         return Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
-    /// On Linux a thread's nice value is its own: this leaves the event loops' threads at normal priority.
+    /// On Linux the scheduling policy is per thread: this leaves the event loops' threads as they are.
     static func lowerThisThreadsPriority() {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            var parameters = sched_param(sched_priority: 0)
+            // SCHED_IDLE (5 in <bits/sched.h>; Glibc's module does not export the macro).
+            _ = sched_setscheduler(0, 5, &parameters)
         #endif
     }
 

@@ -29,7 +29,8 @@ enum SessionStore {
             """,
             logger: logger
         ).collect().first!.decode(UUID.self)
-        let token = try await issueToken(family: sessionID, licenseeID: account.licenseeID, now: now, settings: settings, on: connection, logger: logger)
+        let token = try await issueToken(
+            family: sessionID, licenseeID: account.licenseeID, now: now, settings: settings, on: connection, logger: logger)
         return (sessionID, token)
     }
 
@@ -46,8 +47,9 @@ enum SessionStore {
             """,
             logger: logger
         ).collect()
-        guard let (familyID, usedAt, idleExpiresAt, revokedAt, absoluteExpiresAt, accountID) = try rows.first?.decode(
-            (UUID, Date?, Date, Date?, Date, UUID).self)
+        guard
+            let (familyID, usedAt, idleExpiresAt, revokedAt, absoluteExpiresAt, accountID) = try rows.first?.decode(
+                (UUID, Date?, Date, Date?, Date, UUID).self)
         else { return .invalid }
         guard revokedAt == nil else { return .invalid }
         if usedAt != nil {
@@ -60,7 +62,8 @@ enum SessionStore {
         else { return .invalid }
         try await connection.query("UPDATE refresh_tokens SET used_at = \(now) WHERE token_hash = \(presented.hash)", logger: logger)
         try await connection.query("UPDATE refresh_token_families SET last_used_at = \(now) WHERE id = \(familyID)", logger: logger)
-        let token = try await issueToken(family: familyID, licenseeID: account.licenseeID, now: now, settings: settings, on: connection, logger: logger)
+        let token = try await issueToken(
+            family: familyID, licenseeID: account.licenseeID, now: now, settings: settings, on: connection, logger: logger)
         return .rotated(account: account, sessionID: familyID, refreshToken: token)
     }
 
@@ -79,20 +82,26 @@ enum SessionStore {
             logger: logger)
     }
 
-    /// Is the session still live (not revoked, not past its absolute expiry)?
-    static func isLive(sessionID: UUID, accountID: UUID, now: Date, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query(
-            """
-            SELECT 1 FROM refresh_token_families
-            WHERE id = \(sessionID) AND coalesce(user_id, platform_admin_id) = \(accountID)
-              AND revoked_at IS NULL AND absolute_expires_at > \(now)
-            """,
-            logger: logger
-        ).collect()
-        return !rows.isEmpty
+    /// Does an access token still stand: the account active, in the role and token generation the token names,
+    /// and its session neither revoked nor past its absolute expiry? Every authenticated request asks, so it is
+    /// one round trip: `talktime_access_token_standing` scopes its own single-statement transaction the way
+    /// `Database.withTransaction` does (see migration 0002). Hence a bare connection, never a transaction.
+    static func standing(
+        accountID: UUID, role: UserRole, licenseeID: UUID?, sessionID: UUID, generation: Int, now: Date, database: Database, logger: Logger
+    ) async throws -> Bool {
+        try await database.withConnection(logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT talktime_access_token_standing(\(licenseeID)::uuid, \(accountID), \(role.rawValue), \(sessionID), \(generation)::integer, \(now))
+                """,
+                logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+        }
     }
 
-    private static func issueToken(family: UUID, licenseeID: UUID?, now: Date, settings: IdentitySettings, on connection: PostgresConnection, logger: Logger)
+    private static func issueToken(
+        family: UUID, licenseeID: UUID?, now: Date, settings: IdentitySettings, on connection: PostgresConnection, logger: Logger
+    )
         async throws -> OpaqueToken
     {
         let token = OpaqueToken.generate(prefix: tokenPrefix, licenseeID: licenseeID)

@@ -54,7 +54,8 @@ enum GCRA {
         let retryAfter = ahead - policy.windowSeconds
         let reset = tat.timeIntervalSince(now)
         return (
-            RateLimitDecision(allowed: false, remaining: 0, resetSeconds: Int(reset.rounded(.up)), retryAfterSeconds: max(1, Int(retryAfter.rounded(.up)))),
+            RateLimitDecision(
+                allowed: false, remaining: 0, resetSeconds: Int(reset.rounded(.up)), retryAfterSeconds: max(1, Int(retryAfter.rounded(.up)))),
             nil
         )
     }

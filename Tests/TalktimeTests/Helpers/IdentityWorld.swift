@@ -3,9 +3,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
-import Testing
 import TalktimeCore
 import TalktimeTestSupport
+import Testing
 
 @testable import Talktime
 

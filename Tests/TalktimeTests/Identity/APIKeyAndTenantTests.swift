@@ -38,12 +38,14 @@ import Testing
 
     @Test func badKeyRequestsAreRefused() async throws {
         try await IdentityWorld.run { world in
-            let noScopes = try await world.http.send(.post, "/v1/admin/api-keys", json: ["name": "x", "scopes": [String]()], token: world.alpha.adminToken)
+            let noScopes = try await world.http.send(
+                .post, "/v1/admin/api-keys", json: ["name": "x", "scopes": [String]()], token: world.alpha.adminToken)
             #expect(noScopes.status == .unprocessableContent)
             let unknownScope = try await world.http.send(
                 .post, "/v1/admin/api-keys", json: ["name": "x", "scopes": ["root:everything"]], token: world.alpha.adminToken)
             #expect(unknownScope.status == .badRequest)
-            let noName = try await world.http.send(.post, "/v1/admin/api-keys", json: ["name": "  ", "scopes": ["calls:read"]], token: world.alpha.adminToken)
+            let noName = try await world.http.send(
+                .post, "/v1/admin/api-keys", json: ["name": "  ", "scopes": ["calls:read"]], token: world.alpha.adminToken)
             #expect(noName.status == .unprocessableContent)
             #expect(try await world.http.send(.delete, "/v1/admin/api-keys/not-a-uuid", token: world.alpha.adminToken).status == .notFound)
         }

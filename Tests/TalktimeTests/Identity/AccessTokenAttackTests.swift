@@ -48,13 +48,19 @@ import Testing
 
             let attacks: [(String, String)] = [
                 ("alg none", forge.unsignedToken(claims: claims)),
-                ("HS256 keyed with the public key", forge.hmacToken(header: ["alg": "HS256", "typ": "JWT", "kid": "primary"], claims: claims, secret: Self.keys.signingPublicKey)),
+                (
+                    "HS256 keyed with the public key",
+                    forge.hmacToken(header: ["alg": "HS256", "typ": "JWT", "kid": "primary"], claims: claims, secret: Self.keys.signingPublicKey)
+                ),
                 ("ES256 header on an EdDSA signature", forge.token(header: ["alg": "ES256", "typ": "JWT", "kid": "primary"], claims: claims)),
                 ("unknown kid", forge.token(header: ["alg": "EdDSA", "typ": "JWT", "kid": "retired"], claims: claims)),
                 ("stripped signature", parts[0] + "." + parts[1] + "."),
                 ("altered signature", parts[0] + "." + parts[1] + "." + Base64URL.encode(flipped)),
                 ("altered payload", parts[0] + "." + TokenForge.segment(with("role", "licensee_admin")) + "." + parts[2]),
-                ("another key under our kid", TokenForge(keys: AccessTokenKeys.generate(keyID: "primary"), now: now).token(header: header, claims: claims)),
+                (
+                    "another key under our kid",
+                    TokenForge(keys: AccessTokenKeys.generate(keyID: "primary"), now: now).token(header: header, claims: claims)
+                ),
                 ("expired", forge.token(header: header, claims: with("exp", now.timeIntervalSince1970 - 1))),
                 ("not yet valid", forge.token(header: header, claims: with("nbf", now.timeIntervalSince1970 + 300))),
                 ("wrong issuer", forge.token(header: header, claims: with("iss", "evil"))),
@@ -69,7 +75,9 @@ import Testing
                     "a LiveKit room token",
                     forge.hmacToken(
                         header: ["alg": "HS256", "typ": "JWT"],
-                        claims: ["iss": "APIkey", "sub": claims["sub"]!, "exp": now.timeIntervalSince1970 + 600, "video": ["roomJoin": true, "room": "r"]],
+                        claims: [
+                            "iss": "APIkey", "sub": claims["sub"]!, "exp": now.timeIntervalSince1970 + 600, "video": ["roomJoin": true, "room": "r"],
+                        ],
                         secret: Array(repeating: 1, count: 32))
                 ),
                 ("garbage", "not-a-token"),

@@ -61,7 +61,8 @@ import Testing
             let registered = try await world.http.send(
                 .post, "/v1/auth/register", json: ["email": "long@alpha.example", "password": long, "display_name": "x"], licensee: "alpha")
             #expect(registered.status == .created)
-            let login = try await world.http.send(.post, "/v1/auth/login", json: ["email": "long@alpha.example", "password": long], licensee: "alpha")
+            let login = try await world.http.send(
+                .post, "/v1/auth/login", json: ["email": "long@alpha.example", "password": long], licensee: "alpha")
             #expect(login.status == .ok)
             let truncated = try await world.http.send(
                 .post, "/v1/auth/login", json: ["email": "long@alpha.example", "password": String(long.prefix(36))], licensee: "alpha")
@@ -116,7 +117,8 @@ import Testing
             #expect(try await world.http.send(.post, "/v1/auth/logout", token: world.alpha.endUserToken).status == .noContent)
             #expect(try await world.http.send(.get, "/v1/me", token: world.alpha.endUserToken).status == .unauthorized)
             #expect(
-                try await world.http.send(.post, "/v1/auth/refresh", json: ["refresh_token": world.alpha.endUserRefreshToken]).status == .unauthorized)
+                try await world.http.send(.post, "/v1/auth/refresh", json: ["refresh_token": world.alpha.endUserRefreshToken]).status == .unauthorized
+            )
             #expect(try await world.http.send(.get, "/v1/me", token: otherToken).status == .ok)
 
             let third = try await world.http.send(.post, "/v1/auth/login", json: ["email": email, "password": password], licensee: "alpha")

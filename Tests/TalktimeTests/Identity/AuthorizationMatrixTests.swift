@@ -55,7 +55,9 @@ import Testing
                         tokens[caller] = try await world.logIn(login.email, licensee: login.licensee)
                     }
                     if allowed {
-                        #expect(reply.status != .unauthorized && reply.status != .forbidden, "\(caller) → \(endpoint.route): \(reply.status) \(reply.text)")
+                        #expect(
+                            reply.status != .unauthorized && reply.status != .forbidden,
+                            "\(caller) → \(endpoint.route): \(reply.status) \(reply.text)")
                     } else {
                         #expect(reply.status == (caller == .anonymous ? .unauthorized : .forbidden), "\(caller) → \(endpoint.route): \(reply.status)")
                     }

@@ -46,7 +46,8 @@ import Testing
             #expect(firstKnown?.body == firstUnknown?.body)
             let knownMedian = knownTimes.sorted()[25]
             let unknownMedian = unknownTimes.sorted()[25]
-            let ratio = Double(knownMedian.components.attoseconds + knownMedian.components.seconds * 1_000_000_000_000_000_000)
+            let ratio =
+                Double(knownMedian.components.attoseconds + knownMedian.components.seconds * 1_000_000_000_000_000_000)
                 / Double(unknownMedian.components.attoseconds + unknownMedian.components.seconds * 1_000_000_000_000_000_000)
             print("login medians: wrong password \(knownMedian), unknown email \(unknownMedian), ratio \(ratio)")
             #expect(abs(ratio - 1) < 0.10, "wrong password \(knownMedian) vs unknown email \(unknownMedian)")
