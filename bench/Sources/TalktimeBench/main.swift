@@ -1,29 +1,45 @@
 import Foundation
 import HummingbirdBcrypt
 
-// Helpers for the benchmarks, built from the same BCrypt the service uses:
-//   talktime-bench bcrypt-cost COST RUNS   median seconds of one hash at COST on one thread
-//   talktime-bench bcrypt-hash COST        a hash of the password read from standard input, for seeding
-let arguments = CommandLine.arguments
-switch (arguments.count, arguments.dropFirst().first) {
-case (4, "bcrypt-cost"):
-    guard let cost = UInt8(arguments[2]), let runs = Int(arguments[3]), runs > 0 else { usage() }
-    var seconds: [Double] = []
-    for _ in 0..<runs {
-        let start = ContinuousClock.now
-        _ = Bcrypt.hash("benchmark password", cost: cost)
-        let elapsed = ContinuousClock.now - start
-        seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
+// Helpers for the benchmarks in bench/, built from the same code the service uses:
+//   talktime-bench bcrypt-cost COST RUNS               median seconds of one hash at COST on one thread
+//   talktime-bench bcrypt-count COST SECONDS            how many hashes one thread completes in SECONDS
+//   talktime-bench bcrypt-hash COST                    a hash of the password on standard input, for seeding
+//   talktime-bench probe PORT PATH SECONDS RATE        paced GETs on 127.0.0.1 (token from BENCH_TOKEN), percentiles
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch (arguments.first, arguments.count) {
+case ("bcrypt-cost", 3):
+    guard let cost = UInt8(arguments[1]), let runs = Int(arguments[2]), runs > 0 else { usage() }
+    let seconds = (0..<runs).map { _ in measure { _ = Bcrypt.hash("benchmark password", cost: cost) } }
     print(String(format: "%.6f", seconds.sorted()[runs / 2]))
-case (3, "bcrypt-hash"):
-    guard let cost = UInt8(arguments[2]), let password = readLine(strippingNewline: true) else { usage() }
+case ("bcrypt-count", 3):
+    guard let cost = UInt8(arguments[1]), let seconds = Double(arguments[2]) else { usage() }
+    let end = ContinuousClock.now + .seconds(seconds)
+    var count = 0
+    while ContinuousClock.now < end {
+        _ = Bcrypt.hash("benchmark password", cost: cost)
+        count += 1
+    }
+    print(count)
+case ("bcrypt-hash", 2):
+    guard let cost = UInt8(arguments[1]), let password = readLine(strippingNewline: true) else { usage() }
     print(Bcrypt.hash(password, cost: cost))
+case ("probe", 5):
+    guard let port = UInt16(arguments[1]), let seconds = Double(arguments[3]), let rate = Double(arguments[4]) else { usage() }
+    let token = arguments[2] == "/healthz" ? nil : ProcessInfo.processInfo.environment["BENCH_TOKEN"]
+    Probe(port: port, path: arguments[2], token: token).run(seconds: seconds, rate: rate)
 default:
     usage()
 }
 
+func measure(_ work: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    work()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: talktime-bench bcrypt-cost COST RUNS | bcrypt-hash COST < password\n".utf8))
+    FileHandle.standardError.write(Data("usage: see the comment at the top of bench/Sources/TalktimeBench/main.swift\n".utf8))
     exit(64)
 }
