@@ -16,6 +16,8 @@ extension IdentityError {
                 detail: "The token is invalid, expired or revoked.", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
         case .forbidden:
             .forbidden()
+        case .cannotBlockSelf:
+            Problem(status: .forbidden, type: ProblemType.forbidden, detail: "An admin cannot block or unblock their own account.")
         case .notFound:
             .notFound()
         case .emailTaken:

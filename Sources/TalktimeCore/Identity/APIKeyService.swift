@@ -30,7 +30,7 @@ public struct APIKeyService: Sendable {
     public func create(by admin: Principal, name: String, scopes: Set<APIKeyScope>, logger: Logger) async throws -> (Summary, secret: String) {
         guard admin.role == .licenseeAdmin, !admin.isAPIKey, let licenseeID = admin.licenseeID else { throw IdentityError.forbidden }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count) else { throw IdentityError.invalidInput("'name' must have 1 to 100 characters.") }
+        guard (1...100).contains(name.unicodeScalars.count) else { throw IdentityError.invalidInput("'name' must have 1 to 100 characters.") }
         guard !scopes.isEmpty else { throw IdentityError.invalidInput("'scopes' must name at least one scope.") }
         let token = OpaqueToken.generate(prefix: Self.tokenPrefix, licenseeID: licenseeID)
         let displayPrefix = String(token.value.prefix(12))

@@ -8,6 +8,8 @@ public enum IdentityError: Error, Equatable {
     case invalidToken
     /// The caller may not do this.
     case forbidden
+    /// An admin tried to block their own account.
+    case cannotBlockSelf
     /// No such object in the caller's tenant (also what another tenant's object looks like).
     case notFound
     case emailTaken

@@ -1,4 +1,5 @@
 /// What a new password must be: 8 to 256 characters, no NUL, not a commonly used password, not the email.
+/// Characters are Unicode code points, as JSON Schema's `minLength` counts them in `openapi.yaml`.
 ///
 /// Long passphrases are welcome: `PasswordHasher` handles BCrypt's 72-byte limit without truncating.
 public enum PasswordPolicy {
@@ -26,8 +27,9 @@ public enum PasswordPolicy {
     }
 
     public static func check(_ password: String, email: String?) throws(Violation) {
-        guard password.count >= minimumLength else { throw .tooShort }
-        guard password.count <= maximumLength, password.utf8.count <= maximumBytes else { throw .tooLong }
+        let length = password.unicodeScalars.count
+        guard length >= minimumLength else { throw .tooShort }
+        guard length <= maximumLength, password.utf8.count <= maximumBytes else { throw .tooLong }
         // BCrypt's C core reads up to the first NUL: everything after it would silently not count.
         guard !password.utf8.contains(0) else { throw .containsNUL }
         let folded = password.lowercased()

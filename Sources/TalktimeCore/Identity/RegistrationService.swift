@@ -182,7 +182,7 @@ public struct RegistrationService: Sendable {
 
     static func validDisplayName(_ name: String) throws(IdentityError) -> String {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count), !name.contains(where: { $0.isNewline }) else {
+        guard (1...100).contains(name.unicodeScalars.count), !name.contains(where: { $0.isNewline }) else {
             throw .invalidInput("'display_name' must have 1 to 100 characters on one line.")
         }
         return name
