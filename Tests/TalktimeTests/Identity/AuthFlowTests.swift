@@ -253,4 +253,22 @@ import Testing
             #expect(replies.allSatisfy { $0.status == .serviceUnavailable || $0.status == .unauthorized })
         }
     }
+
+    @Test func refreshTokensExpireWhenIdleAndSessionsAtTheirAbsoluteEnd() async throws {
+        try await IdentityWorld.run { world in
+            // Idle: the token was not used in time.
+            _ = try await world.superuser("UPDATE refresh_tokens SET idle_expires_at = now() - interval '1 second'")
+            let idle = try await world.http.send(.post, "/v1/auth/refresh", json: ["refresh_token": world.alpha.endUserRefreshToken])
+            #expect(idle.status == .unauthorized)
+
+            // Absolute: the session is over however fresh its last token, and its access tokens with it.
+            let login = try await world.http.send(
+                .post, "/v1/auth/login", json: ["email": world.beta.endUserEmail, "password": password], licensee: "beta")
+            #expect(try await world.http.send(.get, "/v1/me", token: login.string("access_token")).status == .ok)
+            _ = try await world.superuser("UPDATE refresh_token_families SET absolute_expires_at = now() - interval '1 second'")
+            let absolute = try await world.http.send(.post, "/v1/auth/refresh", json: ["refresh_token": login.string("refresh_token")!])
+            #expect(absolute.status == .unauthorized)
+            #expect(try await world.http.send(.get, "/v1/me", token: login.string("access_token")).status == .unauthorized)
+        }
+    }
 }
