@@ -32,6 +32,7 @@ public enum TestPostgres {
     }
 
     /// Runs `body` with a database of its own: migrated from the template, or empty when `migrated` is false.
+    @discardableResult
     public static func withDatabase<Result: Sendable>(
         migrated: Bool = true,
         _ body: (TestDatabase) async throws -> Result
@@ -76,6 +77,7 @@ public struct TestDatabase: Sendable {
     public var superuserURL: DatabaseURL { admin.withDatabase(name) }
 
     /// Runs `body` with a running client for `url`, then shuts the client down.
+    @discardableResult
     public func withClient<Result: Sendable>(
         _ url: DatabaseURL,
         maximumConnections: Int = 8,

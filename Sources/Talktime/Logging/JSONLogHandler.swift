@@ -18,15 +18,10 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata eventMetadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
+    func log(event: LogEvent) {
+        let level = event.level
+        let message = event.message
+        let eventMetadata = event.metadata
         var fields: [String: Any] = [
             "time": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
             "level": level.rawValue,

@@ -16,6 +16,7 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` on a pooled connection outside any explicit transaction. Tenant tables show no rows here.
+    @discardableResult
     public func withConnection<Result: Sendable>(
         logger: Logger,
         _ body: (PostgresConnection) async throws -> Result
@@ -32,6 +33,7 @@ public struct Database: Sendable {
     /// ends with the transaction and never leaks to the next user of the pooled connection.
     ///
     /// Errors thrown by `body` come out unwrapped, so callers catch their own domain errors.
+    @discardableResult
     public func withTransaction<Result: Sendable>(
         _ scope: TenantScope,
         logger: Logger,

@@ -34,10 +34,9 @@ final class LogRecorder: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt)
-        {
-            let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }.mapValues { "\($0)" }
-            recorder.append(Line(level: level, message: "\(message)", metadata: merged))
+        func log(event: LogEvent) {
+            let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }.mapValues { "\($0)" }
+            recorder.append(Line(level: event.level, message: "\(event.message)", metadata: merged))
         }
     }
 }
