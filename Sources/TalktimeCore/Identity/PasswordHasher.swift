@@ -19,8 +19,9 @@ import NIOPosix
 ///   which keeps our hashes interchangeable with every other BCrypt for them.
 /// - `$2a$`, `$2b$` and `$2y$` hashes verify (`$2y$` is `$2b$` under PHP's name), so users can be imported.
 /// - Unknown accounts are checked against a dummy hash of the same cost, so they take as long as wrong passwords.
-/// - The workers run under Linux's SCHED_IDLE policy: any other runnable thread (event loops, PostgreSQL)
-///   preempts them at once, so a login storm spends every idle cycle on hashing without delaying other requests.
+/// - The workers run at the lowest priority, nice 19: the event loops and PostgreSQL preempt them, so a login
+///   storm spends every idle cycle on hashing without delaying other requests. (SCHED_IDLE was measured too: no
+///   better for latency, and it starves logins outright whenever anything else keeps the CPUs busy.)
 public final class PasswordHasher: Sendable {
     public let cost: UInt8
     let threadPool: NIOThreadPool
