@@ -127,29 +127,30 @@ CREATE TABLE login_failures (
     last_failed_at timestamptz NOT NULL
 );
 
--- Whether an access token still stands: the account active, in the token's role and generation, its session
--- live. Every authenticated request asks, so it is one statement: called outside any explicit transaction, it
--- scopes its own single-statement transaction exactly as Database.withTransaction would (set_config with
--- is_local = true), then reads under row level security like any other tenant query. Never call it inside a
--- transaction of other work: it would re-scope that transaction.
-CREATE FUNCTION talktime_access_token_standing(
+-- The account behind an access token, if the token still stands: the account active, in the token's role and
+-- generation, its session live. Every authenticated request asks, so it is one statement: called outside any
+-- explicit transaction, it scopes its own single-statement transaction exactly as Database.withTransaction
+-- would (set_config with is_local = true), then reads under row level security like any other tenant query.
+-- Never call it inside a transaction of other work: it would re-scope that transaction.
+CREATE FUNCTION talktime_access_token_account(
     p_licensee uuid, p_account uuid, p_role text, p_session uuid, p_generation integer, p_now timestamptz
-) RETURNS boolean
+) RETURNS TABLE (email text, display_name text)
 LANGUAGE plpgsql VOLATILE
 AS $$
 BEGIN
     PERFORM set_config('talktime.licensee_id', coalesce(p_licensee::text, ''), true),
             set_config('talktime.platform_scope', CASE WHEN p_licensee IS NULL THEN 'on' ELSE 'off' END, true);
     IF p_licensee IS NULL THEN
-        RETURN p_role = 'platform_admin' AND EXISTS (
-            SELECT 1 FROM platform_admins a JOIN refresh_token_families f ON f.platform_admin_id = a.id
-            WHERE a.id = p_account AND a.status = 'active' AND a.token_generation = p_generation
-              AND f.id = p_session AND f.revoked_at IS NULL AND f.absolute_expires_at > p_now);
+        RETURN QUERY
+            SELECT a.email, a.display_name FROM platform_admins a JOIN refresh_token_families f ON f.platform_admin_id = a.id
+            WHERE p_role = 'platform_admin' AND a.id = p_account AND a.status = 'active' AND a.token_generation = p_generation
+              AND f.id = p_session AND f.revoked_at IS NULL AND f.absolute_expires_at > p_now;
+        RETURN;
     END IF;
-    RETURN EXISTS (
-        SELECT 1 FROM users u JOIN refresh_token_families f ON f.user_id = u.id
+    RETURN QUERY
+        SELECT u.email, u.display_name FROM users u JOIN refresh_token_families f ON f.user_id = u.id
         WHERE u.id = p_account AND u.licensee_id = p_licensee AND u.status = 'active' AND u.token_generation = p_generation
-          AND u.role = p_role AND f.id = p_session AND f.revoked_at IS NULL AND f.absolute_expires_at > p_now);
+          AND u.role = p_role AND f.id = p_session AND f.revoked_at IS NULL AND f.absolute_expires_at > p_now;
 END
 $$;
 

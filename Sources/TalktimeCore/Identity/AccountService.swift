@@ -21,6 +21,10 @@ public struct AccountService: Sendable {
 
     public func profile(of principal: Principal, logger: Logger) async throws -> Profile {
         guard case .accessToken = principal.credential else { throw IdentityError.forbidden }
+        if let email = principal.email, let displayName = principal.displayName {
+            // Read a moment ago, by the authentication of this very request.
+            return Profile(id: principal.id, role: principal.role, licenseeID: principal.licenseeID, email: email, displayName: displayName)
+        }
         let account = try await database.withTransaction(principal.scope, logger: logger) { connection in
             try await AccountStore.find(id: principal.id, licenseeID: principal.licenseeID, on: connection, logger: logger)
         }
@@ -42,7 +46,8 @@ public struct AccountService: Sendable {
                 }
             }
         }
-        return try await profile(of: principal, logger: logger)
+        let unchanged = Principal(id: principal.id, role: principal.role, licenseeID: principal.licenseeID, credential: principal.credential)
+        return try await profile(of: unchanged, logger: logger)
     }
 
     /// Blocks or unblocks a user of the admin's Licensee. Blocking ends every session and access token at once.

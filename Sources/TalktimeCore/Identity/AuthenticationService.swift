@@ -115,11 +115,13 @@ public struct AuthenticationService: Sendable {
         guard (licenseeID == nil) == (role == .platformAdmin) else { throw IdentityError.invalidToken }
         let now = now()
         // The signature proves who issued the token; the database says whether it still stands.
-        let valid = try await SessionStore.standing(
+        let account = try await SessionStore.accountBehindToken(
             accountID: accountID, role: role, licenseeID: licenseeID, sessionID: sessionID, generation: claims.generation, now: now,
             database: database, logger: logger)
-        guard valid else { throw IdentityError.invalidToken }
-        return Principal(id: accountID, role: role, licenseeID: licenseeID, credential: .accessToken(sessionID: sessionID))
+        guard let account else { throw IdentityError.invalidToken }
+        return Principal(
+            id: accountID, role: role, licenseeID: licenseeID, credential: .accessToken(sessionID: sessionID), email: account.email,
+            displayName: account.displayName)
     }
 
     /// The JSON Web Key Set that verifies our access tokens.

@@ -16,12 +16,18 @@ public struct Principal: Sendable, Equatable {
     /// nil for platform admins only.
     public let licenseeID: UUID?
     public let credential: Credential
+    /// The account's email and name as read while authenticating (nil for API keys), so that the request that
+    /// asks who it is needs no second read.
+    public let email: String?
+    public let displayName: String?
 
-    public init(id: UUID, role: UserRole, licenseeID: UUID?, credential: Credential) {
+    public init(id: UUID, role: UserRole, licenseeID: UUID?, credential: Credential, email: String? = nil, displayName: String? = nil) {
         self.id = id
         self.role = role
         self.licenseeID = licenseeID
         self.credential = credential
+        self.email = email
+        self.displayName = displayName
     }
 
     /// The row level security scope the principal's work runs in.

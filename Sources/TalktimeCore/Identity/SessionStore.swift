@@ -82,20 +82,21 @@ enum SessionStore {
             logger: logger)
     }
 
-    /// Does an access token still stand: the account active, in the role and token generation the token names,
-    /// and its session neither revoked nor past its absolute expiry? Every authenticated request asks, so it is
-    /// one round trip: `talktime_access_token_standing` scopes its own single-statement transaction the way
-    /// `Database.withTransaction` does (see migration 0002). Hence a bare connection, never a transaction.
-    static func standing(
+    /// The account behind an access token, if the token still stands: the account active, in the role and token
+    /// generation the token names, its session neither revoked nor past its absolute expiry. Every authenticated
+    /// request asks, so it is one round trip: `talktime_access_token_account` scopes its own single-statement
+    /// transaction the way `Database.withTransaction` does (see migration 0002). Hence a bare connection.
+    static func accountBehindToken(
         accountID: UUID, role: UserRole, licenseeID: UUID?, sessionID: UUID, generation: Int, now: Date, database: Database, logger: Logger
-    ) async throws -> Bool {
+    ) async throws -> (email: String, displayName: String)? {
         try await database.withConnection(logger: logger) { connection in
             try await connection.query(
                 """
-                SELECT talktime_access_token_standing(\(licenseeID)::uuid, \(accountID), \(role.rawValue), \(sessionID), \(generation)::integer, \(now))
+                SELECT email, display_name FROM talktime_access_token_account(
+                    \(licenseeID)::uuid, \(accountID), \(role.rawValue), \(sessionID), \(generation)::integer, \(now))
                 """,
                 logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            ).collect().first?.decode((String, String).self)
         }
     }
 
