@@ -132,6 +132,20 @@ import Testing
         }
     }
 
+    @Test func aNULInsideAStringIs400AndAnEscapedBackslashIsNot() async throws {
+        try await withApp { client in
+            let nul = ByteBuffer(string: #"{"name":"a\u0000b","count":1}"#)
+            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: nul) { response in
+                #expect(response.status == .badRequest)
+                #expect(problem(response)?.detail == "Strings must not contain the NUL character.")
+            }
+            let text = ByteBuffer(string: #"{"name":"a\\u0000b","count":1}"#)
+            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: text) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test func anUnexpectedErrorIsABare500AndNeitherBodyNorLogRepeatsIt() async throws {
         try await withApp { client in
             try await client.execute(uri: "/boom", method: .get, headers: [.requestID: "trace-500"]) { response in

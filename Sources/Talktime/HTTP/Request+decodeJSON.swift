@@ -10,6 +10,10 @@ extension Request {
         }
         var request = self
         let body = try await request.collectBody(upTo: context.maxUploadSize)
+        guard !Self.containsEscapedNUL(body.readableBytesView) else {
+            // PostgreSQL text cannot hold NUL: refused here, for every route, rather than failing deep inside one.
+            throw Problem.badRequest("Strings must not contain the NUL character.")
+        }
         do {
             return try APIJSON.decoder.decode(Value.self, from: body)
         } catch let error as DecodingError {
@@ -17,6 +21,23 @@ extension Request {
         } catch {
             throw Problem.badRequest("The body is not valid JSON.")
         }
+    }
+
+    /// Whether a JSON text holds `\u0000` as an escape (a backslash-escaped backslash before it does not count).
+    static func containsEscapedNUL(_ bytes: some Collection<UInt8>) -> Bool {
+        let text = Array(bytes)
+        let escape = Array("\\u0000".utf8)
+        var index = 0
+        while index + escape.count <= text.count {
+            if text[index] == UInt8(ascii: "\\") {
+                if Array(text[index..<index + escape.count]) == escape { return true }
+                // Skip the escaped character: an escaped backslash followed by the text u0000 is no NUL.
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        return false
     }
 
     static func describe(_ error: DecodingError) -> String {
