@@ -1,63 +1,52 @@
-"""Fixtures for the interoperability tests: a running server, its binary and database, given by scripts/test."""
-import os
-import subprocess
+"""Fixtures for the interoperability tests. scripts/test runs them after `swift test`, against a live server with
+the demo data; every setting comes from the environment (see talktime_api.REQUIRED_ENVIRONMENT).
+
+Rate limits of the main server, kept in its memory, are shared by every test here and by what scripts/test does
+afterwards (one login, then schemathesis): register-ip allows 10 registrations an hour and login-ip 20 logins a
+minute per client address, so the tests register one user for the whole session and log in sparingly."""
 import uuid
 
 import pytest
 import requests
 
-
-def _env(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: run these tests through scripts/test")
-    return value
+from talktime_api import REQUIRED_ENVIRONMENT, Talktime, missing_environment, unique_email
 
 
-@pytest.fixture(scope="session")
-def base_url():
-    return _env("TALKTIME_BASE_URL")
-
-
-@pytest.fixture(scope="session")
-def talktime_bin():
-    return _env("TALKTIME_BIN")
+def pytest_configure(config):
+    missing = missing_environment()
+    if missing:
+        lines = "\n".join(f"  {name}: {REQUIRED_ENVIRONMENT[name]}" for name in missing)
+        raise pytest.UsageError(
+            f"Tests/Interop needs a running Talktime and its settings; not set:\n{lines}\n"
+            "Run these tests through scripts/test, which starts PostgreSQL and the server and sets them."
+        )
 
 
 @pytest.fixture(scope="session")
-def sql():
-    """Runs SQL as the superuser and returns the rows as lists of strings."""
-    url = _env("TALKTIME_SUPERUSER_DATABASE_URL")
+def talktime():
+    """The server scripts/test started (rate limits in memory), its binary and its database."""
+    import os
 
-    def run(statement):
-        output = subprocess.run(
-            ["psql", url, "-X", "-q", "-tA", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", statement],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        return [line.split("\t") for line in output.splitlines() if line]
-
-    return run
+    server = Talktime(os.environ["TALKTIME_BASE_URL"])
+    try:
+        ready = server.http.get(server.url("/readyz"), timeout=10)
+    except requests.RequestException as error:
+        pytest.fail(f"TALKTIME_BASE_URL={server.base_url} does not answer: {error}")
+    if ready.status_code != 200:
+        pytest.fail(f"{server.base_url}/readyz answered {ready.status_code}: {ready.text}")
+    return server
 
 
 @pytest.fixture(scope="session")
-def demo_licensee_id(sql):
-    return sql("SELECT id FROM licensees WHERE slug = 'demo'")[0][0]
+def demo_licensee_id(talktime):
+    value = talktime.scalar("SELECT id FROM licensees WHERE slug = 'demo'")
+    return str(uuid.UUID(value))
 
 
-@pytest.fixture
-def fresh_email():
-    return f"interop-{uuid.uuid4().hex[:12]}@demo.example"
-
-
-def register(base_url, email, password):
-    response = requests.post(
-        f"{base_url}/v1/auth/register", headers={"X-Licensee": "demo"},
-        json={"email": email, "password": password, "display_name": "Interop"}, timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def login(base_url, email, password, licensee="demo"):
-    headers = {"X-Licensee": licensee} if licensee else {}
-    return requests.post(f"{base_url}/v1/auth/login", headers=headers, json={"email": email, "password": password}, timeout=10)
+@pytest.fixture(scope="session")
+def registered_user(talktime):
+    """One end user registered through the API for the whole session (register-ip allows 10 an hour)."""
+    email = unique_email("interop")
+    password = "Interop passphrase 42"
+    tokens = talktime.register(email, password)
+    return {"email": email, "password": password, "tokens": tokens}

@@ -139,6 +139,10 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(problem(response)?.detail == "Strings must not contain the NUL character.")
             }
+            let ignored = ByteBuffer(string: #"{"name":"a","count":1,"\u0000":"\u0000"}"#)
+            try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: ignored) { response in
+                #expect(response.status == .ok)
+            }
             let text = ByteBuffer(string: #"{"name":"a\\u0000b","count":1}"#)
             try await client.execute(uri: "/echo", method: .post, headers: [.contentType: "application/json"], body: text) { response in
                 #expect(response.status == .ok)

@@ -10,34 +10,24 @@ extension Request {
         }
         var request = self
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        guard !Self.containsEscapedNUL(body.readableBytesView) else {
-            // PostgreSQL text cannot hold NUL: refused here, for every route, rather than failing deep inside one.
-            throw Problem.badRequest("Strings must not contain the NUL character.")
-        }
+        let value: Value
         do {
-            return try APIJSON.decoder.decode(Value.self, from: body)
+            value = try APIJSON.decoder.decode(Value.self, from: body)
         } catch let error as DecodingError {
             throw Problem.badRequest(Self.describe(error))
         } catch {
             throw Problem.badRequest("The body is not valid JSON.")
         }
+        // PostgreSQL text cannot hold NUL: refused here, for every route, rather than failing deep inside one.
+        // Only the fields the route reads are checked; members it ignores may say what they like.
+        guard !Self.containsNUL(value) else { throw Problem.badRequest("Strings must not contain the NUL character.") }
+        return value
     }
 
-    /// Whether a JSON text holds `\u0000` as an escape (a backslash-escaped backslash before it does not count).
-    static func containsEscapedNUL(_ bytes: some Collection<UInt8>) -> Bool {
-        let text = Array(bytes)
-        let escape = Array("\\u0000".utf8)
-        var index = 0
-        while index + escape.count <= text.count {
-            if text[index] == UInt8(ascii: "\\") {
-                if Array(text[index..<index + escape.count]) == escape { return true }
-                // Skip the escaped character: an escaped backslash followed by the text u0000 is no NUL.
-                index += 2
-            } else {
-                index += 1
-            }
-        }
-        return false
+    /// Whether any string in a decoded value (its properties, elements and optionals, all the way down) has a NUL.
+    static func containsNUL(_ value: Any) -> Bool {
+        if let string = value as? String { return string.utf8.contains(0) }
+        return Mirror(reflecting: value).children.contains { containsNUL($0.value) }
     }
 
     static func describe(_ error: DecodingError) -> String {

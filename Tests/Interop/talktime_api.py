@@ -1,0 +1,92 @@
+"""Small helpers shared by the interoperability tests: Talktime's HTTP API, its CLI, and its database via psql."""
+import os
+import subprocess
+import uuid
+
+import requests
+
+# What scripts/test hands these tests, and what each is for.
+REQUIRED_ENVIRONMENT = {
+    "TALKTIME_BASE_URL": "a running `talktime serve` with the demo data (e.g. http://127.0.0.1:8080)",
+    "TALKTIME_BIN": "the talktime binary, for the CLI and for extra servers",
+    "TALKTIME_SUPERUSER_DATABASE_URL": "a PostgreSQL superuser URL for the server's database, used with psql",
+    "DATABASE_URL": "the service role's URL, as the running server got it",
+    "DATABASE_OWNER_URL": "the schema owner's URL, as the running server got it",
+    "JWT_SIGNING_KEY": "the server's base64 Ed25519 seed",
+    "MIGRATIONS_DIRECTORY": "the migrations folder, as the running server got it",
+    "BCRYPT_COST": "the server's BCrypt cost",
+    "LOGIN_FAILURE_DELAY_MS": "the server's failed-login delay (0 in tests)",
+}
+
+DEMO_LICENSEE = "demo"
+TIMEOUT = 15
+
+
+def missing_environment():
+    return [name for name in REQUIRED_ENVIRONMENT if not os.environ.get(name)]
+
+
+def unique_email(prefix, domain="demo.example"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@{domain}"
+
+
+class Talktime:
+    """One Talktime server (by base URL) plus the binary and database the tests were given."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url.rstrip("/")
+        self.bin = os.environ["TALKTIME_BIN"]
+        self.superuser_url = os.environ["TALKTIME_SUPERUSER_DATABASE_URL"]
+        self.http = requests.Session()
+
+    # HTTP
+
+    def url(self, path):
+        return f"{self.base_url}{path}"
+
+    def register(self, email, password, display_name="Interop"):
+        """Registers an end user of the demo Licensee; returns the token pair. Counts against register-ip."""
+        response = self.http.post(
+            self.url("/v1/auth/register"), headers={"X-Licensee": DEMO_LICENSEE},
+            json={"email": email, "password": password, "display_name": display_name}, timeout=TIMEOUT,
+        )
+        assert response.status_code == 201, f"register {email}: {response.status_code} {response.text}"
+        return response.json()
+
+    def login(self, email, password, licensee=DEMO_LICENSEE):
+        """POST /v1/auth/login; licensee=None logs in a platform admin. Counts against login-ip."""
+        headers = {"X-Licensee": licensee} if licensee else {}
+        return self.http.post(self.url("/v1/auth/login"), headers=headers, json={"email": email, "password": password}, timeout=TIMEOUT)
+
+    def me(self, access_token):
+        return self.http.get(self.url("/v1/me"), headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT)
+
+    def jwks(self):
+        response = self.http.get(self.url("/.well-known/jwks.json"), timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # Database
+
+    def sql(self, statement, **parameters):
+        """Runs SQL as the superuser; parameters are psql variables, quoted in the SQL as :'name'.
+        Returns the rows as lists of strings."""
+        arguments = ["psql", self.superuser_url, "-X", "-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+        for name, value in parameters.items():
+            arguments += ["-v", f"{name}={value}"]
+        result = subprocess.run(arguments + ["-f", "-"], input=statement, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"psql failed ({result.returncode}): {result.stderr.strip()}\nSQL: {statement}"
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+    def scalar(self, statement, **parameters):
+        rows = self.sql(statement, **parameters)
+        assert len(rows) == 1 and len(rows[0]) == 1, f"expected one value, got {rows!r}\nSQL: {statement}"
+        return rows[0][0]
+
+    # CLI
+
+    def cli(self, *arguments, stdin="", environment=None):
+        return subprocess.run(
+            [self.bin, *arguments], input=stdin, capture_output=True, text=True, timeout=120,
+            env=dict(os.environ, **(environment or {})),
+        )
