@@ -4,6 +4,7 @@ the demo data; every setting comes from the environment (see talktime_api.REQUIR
 Rate limits of the main server, kept in its memory, are shared by every test here and by what scripts/test does
 afterwards (one login, then schemathesis): register-ip allows 10 registrations an hour and login-ip 20 logins a
 minute per client address, so the tests register one user for the whole session and log in sparingly."""
+import os
 import uuid
 
 import pytest
@@ -25,15 +26,16 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def talktime():
     """The server scripts/test started (rate limits in memory), its binary and its database."""
-    import os
-
-    server = Talktime(os.environ["TALKTIME_BASE_URL"])
+    server = Talktime(os.environ["TALKTIME_BASE_URL"], wait_out_rate_limits=True)
     try:
         ready = server.http.get(server.url("/readyz"), timeout=10)
     except requests.RequestException as error:
-        pytest.fail(f"TALKTIME_BASE_URL={server.base_url} does not answer: {error}")
-    if ready.status_code != 200:
-        pytest.fail(f"{server.base_url}/readyz answered {ready.status_code}: {ready.text}")
+        ready = None
+        problem = f"TALKTIME_BASE_URL={server.base_url} does not answer: {error}"
+    else:
+        problem = f"{server.base_url}/readyz answered {ready.status_code}: {ready.text}"
+    if ready is None or ready.status_code != 200:
+        pytest.fail(problem, pytrace=False)
     return server
 
 

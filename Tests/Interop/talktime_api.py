@@ -1,6 +1,7 @@
 """Small helpers shared by the interoperability tests: Talktime's HTTP API, its CLI, and its database via psql."""
 import os
 import subprocess
+import time
 import uuid
 
 import requests
@@ -33,8 +34,11 @@ def unique_email(prefix, domain="demo.example"):
 class Talktime:
     """One Talktime server (by base URL) plus the binary and database the tests were given."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, wait_out_rate_limits=False):
+        """wait_out_rate_limits: when a login is answered 429, wait for Retry-After and try again (a few times),
+        so that tests that are not about rate limits survive a rerun against the same server within the minute."""
         self.base_url = base_url.rstrip("/")
+        self.wait_out_rate_limits = wait_out_rate_limits
         self.bin = os.environ["TALKTIME_BIN"]
         self.superuser_url = os.environ["TALKTIME_SUPERUSER_DATABASE_URL"]
         self.http = requests.Session()
@@ -56,7 +60,11 @@ class Talktime:
     def login(self, email, password, licensee=DEMO_LICENSEE):
         """POST /v1/auth/login; licensee=None logs in a platform admin. Counts against login-ip."""
         headers = {"X-Licensee": licensee} if licensee else {}
-        return self.http.post(self.url("/v1/auth/login"), headers=headers, json={"email": email, "password": password}, timeout=TIMEOUT)
+        for attempt in range(4):
+            response = self.http.post(self.url("/v1/auth/login"), headers=headers, json={"email": email, "password": password}, timeout=TIMEOUT)
+            if response.status_code != 429 or not self.wait_out_rate_limits or attempt == 3:
+                return response
+            time.sleep(min(int(response.headers.get("Retry-After", "3")), 15))
 
     def me(self, access_token):
         return self.http.get(self.url("/v1/me"), headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT)

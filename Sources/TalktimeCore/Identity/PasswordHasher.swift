@@ -76,12 +76,10 @@ public final class PasswordHasher: Sendable {
         return Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
-    /// On Linux the scheduling policy is per thread: this leaves the event loops' threads as they are.
+    /// On Linux a thread's nice value is its own: this leaves the event loops' threads as they are.
     static func lowerThisThreadsPriority() {
         #if os(Linux)
-            var parameters = sched_param(sched_priority: 0)
-            // SCHED_IDLE (5 in <bits/sched.h>; Glibc's module does not export the macro).
-            _ = sched_setscheduler(0, 5, &parameters)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         #endif
     }
 
