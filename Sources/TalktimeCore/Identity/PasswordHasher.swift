@@ -50,7 +50,9 @@ public final class PasswordHasher: Sendable {
     /// Whether `password` matches `hash`; with no hash (an unknown account) it spends the same time and says no.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
         let input = Self.bcryptInput(password)
-        guard let hash, let normalized = Self.normalized(hash) else {
+        // BCrypt's C core stops at a NUL: "right password + NUL + anything" would match. Such a password never
+        // does, after the same work as any other miss.
+        guard let hash, let normalized = Self.normalized(hash), !password.utf8.contains(0) else {
             let dummy = dummyHash
             _ = try await run { Bcrypt.verify(input, hash: dummy) }
             return false

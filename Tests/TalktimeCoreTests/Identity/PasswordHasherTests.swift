@@ -16,6 +16,12 @@ import Testing
         #expect(try await !hasher.verify("a fine passphrase", against: "not a hash"))
     }
 
+    @Test func aPasswordWithANULNeverMatches() async throws {
+        let hash = try await hasher.hash("a fine passphrase")
+        #expect(try await !hasher.verify("a fine passphrase\u{0}anything", against: hash))
+        #expect(try await hasher.verify("a fine passphrase", against: hash))
+    }
+
     @Test func everyByteOfALongPasswordCounts() async throws {
         // Two passwords that agree on their first 72 bytes and differ after: plain BCrypt would take them as one.
         let base = String(repeating: "x", count: 72)
