@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
@@ -44,11 +45,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Clients of outside services (Stripe), implementing the domain's protocols over AsyncHTTPClient.
+        .target(
+            name: "TalktimeIntegrations",
+            dependencies: [
+                "TalktimeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The executable: command line, assembly and the HTTP edge.
         .executableTarget(
             name: "Talktime",
             dependencies: [
                 "TalktimeCore",
+                "TalktimeIntegrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -72,6 +84,7 @@ let package = Package(
                 "TalktimeCore",
                 "TalktimeSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -87,10 +100,19 @@ let package = Package(
             dependencies: ["TalktimeCore", "TalktimeTestSupport", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
         ),
         .testTarget(
+            name: "TalktimeIntegrationsTests",
+            dependencies: [
+                "TalktimeIntegrations",
+                "TalktimeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "TalktimeTests",
             dependencies: [
                 "Talktime",
                 "TalktimeCore",
+                "TalktimeIntegrations",
                 "TalktimeTestSupport",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
