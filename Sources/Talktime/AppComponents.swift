@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import Prometheus
 import TalktimeCore
+import TalktimeIntegrations
 import TalktimeSecurity
 
 /// Everything the service is made of, built once from its configuration: the one place where the database,
@@ -23,6 +24,11 @@ struct AppComponents: Sendable {
     let apiKeys: APIKeyService
     let edge: EdgeServices
     let licensees: LicenseeResolver
+    let wallets: WalletService
+    let topUps: TopUpService
+    let paymentEvents: PaymentEventProcessor
+    let idempotency: IdempotencyGuard
+    let verifyPaymentWebhook: PaymentWebhookEndpoints.VerifyAndDecode
 
     /// - Parameter now: the clock of every expiry decision; tests move it.
     init(configuration: AppConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
@@ -56,6 +62,13 @@ struct AppComponents: Sendable {
         apiKeys = APIKeyService(database: database, now: now)
         licensees = LicenseeResolver(directory: LicenseeDirectory(database: database))
 
+        let ledger = Ledger(database: database)
+        wallets = WalletService(database: database, ledger: ledger)
+        topUps = TopUpService(database: database, provider: Self.paymentProvider(configuration.stripe))
+        paymentEvents = PaymentEventProcessor(database: database, ledger: ledger)
+        idempotency = IdempotencyGuard(store: IdempotencyStore(database: database, now: now))
+        verifyPaymentWebhook = Self.paymentWebhookVerifier(configuration.stripe, now: now)
+
         let store: any RateLimitStore =
             switch identity.rateLimitStore {
             case .memory: InMemoryRateLimitStore(now: now)
@@ -77,5 +90,25 @@ struct AppComponents: Sendable {
                 rateLimiter: edge.rateLimiter
             ).endpoints
             + AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints
+            + WalletEndpoints(wallets: wallets, topUps: topUps, idempotency: idempotency).endpoints
+            + PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents).endpoints
+    }
+
+    /// Stripe, over the process-wide HTTP client.
+    static func paymentProvider(_ configuration: StripeConfiguration) -> any PaymentProvider {
+        PendingStripeClient()
+    }
+
+    /// Stripe's webhook signature check and event decoding, in that order.
+    static func paymentWebhookVerifier(_ configuration: StripeConfiguration, now: @escaping @Sendable () -> Date)
+        -> PaymentWebhookEndpoints.VerifyAndDecode
+    {
+        { _, _ in throw PaymentProviderError.notConfigured }
+    }
+}
+
+struct PendingStripeClient: PaymentProvider {
+    func createPayment(_ request: PaymentRequest, idempotencyKey: String, logger: Logger) async throws -> CreatedPayment {
+        throw PaymentProviderError.notConfigured
     }
 }

@@ -6,6 +6,6 @@ struct TalktimeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "talktime",
         abstract: "The Talktime pay-per-minute voice platform backend.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CreatePlatformAdminCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CreatePlatformAdminCommand.self, LedgerCommand.self]
     )
 }

@@ -163,12 +163,15 @@ CREATE TABLE top_ups (
     -- The provider's payment (a Stripe PaymentIntent id), once created.
     payment_id text UNIQUE,
     failure_code text,
+    -- The End User's Idempotency-Key: a retried request finds its top-up instead of making a second one.
+    idempotency_key text NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
     -- How much of the payment refunds have already taken back from the wallet (cumulative, minor units).
     refunded_amount bigint NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     succeeded_at timestamptz,
     UNIQUE (licensee_id, id),
+    UNIQUE (licensee_id, user_id, idempotency_key),
     FOREIGN KEY (licensee_id, user_id) REFERENCES users (licensee_id, id)
 );
 CREATE INDEX top_ups_user ON top_ups (licensee_id, user_id, created_at DESC);
@@ -227,4 +230,6 @@ CREATE POLICY platform_only ON payment_events
 GRANT SELECT, INSERT ON ledger_accounts, ledger_transactions, ledger_entries TO talktime_app;
 GRANT UPDATE (updated_at) ON ledger_accounts TO talktime_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys, top_ups TO talktime_app;
+-- An event's row is written first (so a concurrent duplicate waits for it), its outcome once processed.
 GRANT SELECT, INSERT ON payment_events TO talktime_app;
+GRANT UPDATE (licensee_id, outcome) ON payment_events TO talktime_app;

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import TalktimeCore
+import TalktimeIntegrations
 
 /// Everything the service reads from its environment, read once at start and checked.
 ///
@@ -26,6 +27,7 @@ struct AppConfiguration: Sendable {
     var migrationsDirectory: String
     var bcryptCost: UInt8
     var identity: IdentityConfiguration
+    var stripe: StripeConfiguration
 
     /// Reads and validates every value; the first missing or malformed one stops with an error naming it.
     init(reader: ConfigReader) throws(ConfigurationError) {
@@ -44,6 +46,7 @@ struct AppConfiguration: Sendable {
         migrationsDirectory = try values.optional("migrations.directory", default: "db/migrations") { $0.isEmpty ? nil : $0 }
         bcryptCost = try values.optional("bcrypt.cost", default: 12) { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
         identity = try IdentityConfiguration(values: values)
+        stripe = try StripeConfiguration(values: values)
     }
 
     /// Origins such as `https://dashboard.example.com`, comma-separated; each must be scheme and host only.

@@ -7,4 +7,8 @@ extension HTTPField.Name {
     static let xLicensee = Self("X-Licensee")!
     static let rateLimitPolicy = Self("RateLimit-Policy")!
     static let rateLimit = Self("RateLimit")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    /// Set on a response replayed for a repeated Idempotency-Key, as Stripe does.
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    static let stripeSignature = Self("Stripe-Signature")!
 }

@@ -61,6 +61,14 @@ enum ProblemType {
     static let licenceInactive = "urn:talktime:problem:licence-inactive"
     static let validation = "urn:talktime:problem:validation"
     static let busy = "urn:talktime:problem:busy"
+    static let idempotencyKeyRequired = "urn:talktime:problem:idempotency-key-required"
+    static let idempotencyKeyReused = "urn:talktime:problem:idempotency-key-reused"
+    static let idempotencyKeyInUse = "urn:talktime:problem:idempotency-key-in-use"
+    static let insufficientFunds = "urn:talktime:problem:insufficient-funds"
+    static let amountOutOfBounds = "urn:talktime:problem:amount-out-of-bounds"
+    static let paymentRejected = "urn:talktime:problem:payment-rejected"
+    static let paymentUnavailable = "urn:talktime:problem:payment-unavailable"
+    static let invalidWebhook = "urn:talktime:problem:invalid-webhook"
 }
 
 extension Problem {

@@ -20,6 +20,8 @@ struct ProblemMiddleware: RouterMiddleware {
             return try problem.response(from: request, context: context)
         } catch let error as IdentityError {
             return try error.problem.response(from: request, context: context)
+        } catch let error as WalletError {
+            return try error.problem.response(from: request, context: context)
         } catch is PasswordHasherBusy {
             let problem = Problem(
                 status: .serviceUnavailable, type: ProblemType.busy, detail: "The server is busy checking passwords; retry shortly.",

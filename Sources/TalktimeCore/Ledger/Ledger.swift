@@ -19,14 +19,20 @@ public struct Ledger: Sendable {
         self.database = database
     }
 
-    /// Posts `posting` in its own transaction, scoped to its Licensee.
-    public func post(_ posting: Posting, logger: Logger) async throws -> PostedTransaction {
+    /// Posts `posting` in its own transaction, scoped to its Licensee; `alongside` runs in the same transaction
+    /// after the posting (an audit record, say), and is told whether the posting was a replay.
+    public func post(
+        _ posting: Posting, logger: Logger,
+        alongside: @Sendable (PostedTransaction, PostgresConnection) async throws -> Void = { _, _ in }
+    ) async throws -> PostedTransaction {
         // Two postings of one key can both find it absent and both lock; the second to write then fails on the
         // key's unique index and, run again, finds the first.
         for attempt in 1...3 {
             do {
                 return try await database.withTransaction(.licensee(posting.licenseeID), logger: logger) { connection in
-                    try await post(posting, on: connection, logger: logger)
+                    let posted = try await post(posting, on: connection, logger: logger)
+                    try await alongside(posted, connection)
+                    return posted
                 }
             } catch let error as PSQLError where error.isUniqueViolation(of: "ledger_transactions_licensee_id_idempotency_key_key") && attempt < 3 {
                 continue
