@@ -74,7 +74,13 @@ let package = Package(
         // Measurements the benchmarks in bench/ need from our own implementations.
         .executableTarget(
             name: "TalktimeBench",
-            dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            dependencies: [
+                "TalktimeCore",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "bench/Sources/TalktimeBench"
         ),
         // Shared by both test targets: a real PostgreSQL per test, copied from a migrated template.
@@ -84,6 +90,7 @@ let package = Package(
                 "TalktimeCore",
                 "TalktimeSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -96,19 +96,18 @@ struct AppComponents: Sendable {
 
     /// Stripe, over the process-wide HTTP client.
     static func paymentProvider(_ configuration: StripeConfiguration) -> any PaymentProvider {
-        PendingStripeClient()
+        StripeClient(configuration: configuration)
     }
 
-    /// Stripe's webhook signature check and event decoding, in that order.
+    /// Stripe's webhook signature check over the raw body, then the event's decoding: nothing is parsed before
+    /// the signature holds.
     static func paymentWebhookVerifier(_ configuration: StripeConfiguration, now: @escaping @Sendable () -> Date)
         -> PaymentWebhookEndpoints.VerifyAndDecode
     {
-        { _, _ in throw PaymentProviderError.notConfigured }
-    }
-}
-
-struct PendingStripeClient: PaymentProvider {
-    func createPayment(_ request: PaymentRequest, idempotencyKey: String, logger: Logger) async throws -> CreatedPayment {
-        throw PaymentProviderError.notConfigured
+        let verifier = StripeWebhookVerifier(secrets: configuration.webhookSecrets, tolerance: configuration.webhookTolerance)
+        return { body, signature in
+            try verifier.verify(payload: body, signatureHeader: signature, now: now())
+            return try StripeEventDecoder.decode(body)
+        }
     }
 }

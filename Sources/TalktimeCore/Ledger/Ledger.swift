@@ -4,14 +4,18 @@ import PostgresNIO
 
 /// The one path every money movement takes.
 ///
-/// `post` runs, inside one database transaction:
-/// 1. make sure every account exists (`INSERT ... ON CONFLICT DO NOTHING`: `FOR UPDATE` locks nothing that is
+/// `post` calls the SQL function `talktime_ledger_post` (migration 0003), which in one round trip:
+/// 1. makes sure every account exists (`INSERT ... ON CONFLICT DO NOTHING`: `FOR UPDATE` locks nothing that is
 ///    not there);
-/// 2. lock the accounts with `SELECT ... FOR UPDATE` in id order, the same order for every posting, so two
-///    postings never wait on each other in a cycle; the same statement finds an earlier posting of the key;
-/// 3. check the rules against the locked balances;
-/// 4. write the transaction and its entries in one statement; the entry trigger moves each balance.
-/// A key posted before returns that first result and changes nothing.
+/// 2. locks the accounts with `SELECT ... FOR UPDATE` in id order, the same order for every posting, so two
+///    postings never wait on each other in a cycle;
+/// 3. returns the first result if the key was posted before;
+/// 4. checks the rules against the locked balances: a debit takes an account below zero only where
+///    `Posting.mayOverdraw` allows it;
+/// 5. writes the transaction and its entries; the entry trigger moves each balance, and a deferred trigger
+///    refuses at commit a transaction whose entries do not sum to zero.
+/// One round trip matters: the locks of a hot wallet are held until commit, and every round trip while they are
+/// held is time that every other charge of that wallet waits.
 public struct Ledger: Sendable {
     let database: Database
 
@@ -19,162 +23,120 @@ public struct Ledger: Sendable {
         self.database = database
     }
 
-    /// Posts `posting` in its own transaction, scoped to its Licensee; `alongside` runs in the same transaction
-    /// after the posting (an audit record, say), and is told whether the posting was a replay.
-    public func post(
-        _ posting: Posting, logger: Logger,
-        alongside: @Sendable (PostedTransaction, PostgresConnection) async throws -> Void = { _, _ in }
-    ) async throws -> PostedTransaction {
-        // Two postings of one key can both find it absent and both lock; the second to write then fails on the
-        // key's unique index and, run again, finds the first.
-        for attempt in 1...3 {
-            do {
-                return try await database.withTransaction(.licensee(posting.licenseeID), logger: logger) { connection in
-                    let posted = try await post(posting, on: connection, logger: logger)
-                    try await alongside(posted, connection)
-                    return posted
-                }
-            } catch let error as PSQLError where error.isUniqueViolation(of: "ledger_transactions_licensee_id_idempotency_key_key") && attempt < 3 {
-                continue
-            }
+    /// Posts `posting` as a transaction of its own, scoped to its Licensee: one statement, so one round trip.
+    public func post(_ posting: Posting, logger: Logger) async throws -> PostedTransaction {
+        try await database.withConnection(logger: logger) { connection in
+            try await Self.call(posting, scope: true, on: connection, logger: logger)
         }
-        preconditionFailure("unreachable: the last attempt rethrows")
     }
 
-    /// Posts `posting` inside the caller's transaction (which must be scoped to see its Licensee), so that it
-    /// commits or rolls back with the caller's other writes.
+    /// Posts `posting` in its own transaction, with `alongside` (an audit record, say) in the same transaction,
+    /// told whether the posting was a replay.
+    public func post(
+        _ posting: Posting, logger: Logger, alongside: @Sendable (PostedTransaction, PostgresConnection) async throws -> Void
+    ) async throws -> PostedTransaction {
+        try await database.withTransaction(.licensee(posting.licenseeID), logger: logger) { connection in
+            let posted = try await Self.call(posting, scope: false, on: connection, logger: logger)
+            try await alongside(posted, connection)
+            return posted
+        }
+    }
+
+    /// Posts `posting` inside the caller's transaction, which must already be scoped to see its Licensee, so
+    /// that it commits or rolls back with the caller's other writes.
     public func post(_ posting: Posting, on connection: PostgresConnection, logger: Logger) async throws -> PostedTransaction {
+        try await Self.call(posting, scope: false, on: connection, logger: logger)
+    }
+
+    private static func call(_ posting: Posting, scope: Bool, on connection: PostgresConnection, logger: Logger) async throws
+        -> PostedTransaction
+    {
         let accounts = posting.legs.map(\.account)
         let kinds = accounts.map(\.kind.rawValue)
         let owners = accounts.map { $0.ownerID(licenseeID: posting.licenseeID) }
         let shards = accounts.map(\.shard)
-
-        try await connection.query(
-            """
-            INSERT INTO ledger_accounts (licensee_id, kind, owner_id, shard, currency)
-            SELECT \(posting.licenseeID), a.kind, a.owner_id, a.shard, \(posting.currency)
-            FROM unnest(\(kinds)::text[], \(owners)::uuid[], \(shards)::int2[]) AS a(kind, owner_id, shard)
-            ORDER BY a.kind, a.owner_id, a.shard
-            ON CONFLICT DO NOTHING
-            """,
-            logger: logger)
-
-        let rows = try await connection.query(
-            """
-            SELECT a.id, a.kind, a.owner_id, a.shard, a.balance, a.currency,
-                   (SELECT t.id FROM ledger_transactions t
-                    WHERE t.licensee_id = \(posting.licenseeID) AND t.idempotency_key = \(posting.idempotencyKey)) AS earlier
-            FROM ledger_accounts a
-            JOIN unnest(\(kinds)::text[], \(owners)::uuid[], \(shards)::int2[]) AS w(kind, owner_id, shard)
-              ON a.licensee_id = \(posting.licenseeID) AND a.kind = w.kind AND a.owner_id = w.owner_id AND a.shard = w.shard
-            ORDER BY a.id
-            FOR UPDATE OF a
-            """,
-            logger: logger)
-        var locked: [LedgerAccountRef: (id: UUID, balance: Int64, currency: String)] = [:]
-        var earlier: UUID?
-        for try await (id, kind, owner, shard, balance, currency, earlierID) in rows.decode(
-            (UUID, String, UUID, Int16, Int64, String, UUID?).self)
-        {
-            let ref = try Self.accountRef(kind: kind, owner: owner, shard: shard, licenseeID: posting.licenseeID)
-            locked[ref] = (id, balance, currency)
-            earlier = earlierID
-        }
-        if let earlier {
-            let original = try await Self.transaction(earlier, licenseeID: posting.licenseeID, on: connection, logger: logger)
-            guard original.matches(posting) else { throw LedgerError.idempotencyKeyReused(key: posting.idempotencyKey) }
-            return original
-        }
-
-        var accountIDs: [UUID] = []
-        var amounts: [Int64] = []
-        for leg in posting.legs {
-            guard let account = locked[leg.account] else {
-                throw LedgerError.invalidPosting("account \(leg.account) could not be created")
-            }
-            guard account.currency == posting.currency else {
-                throw LedgerError.invalidPosting("account \(leg.account) is in \(account.currency), the posting in \(posting.currency)")
-            }
-            let (after, overflow) = account.balance.addingReportingOverflow(leg.amount)
-            if overflow { throw LedgerError.invalidPosting("the balance of \(leg.account) would overflow") }
-            if leg.amount < 0, after < 0, !posting.mayOverdraw(leg.account) {
-                throw LedgerError.insufficientFunds(account: leg.account, balance: account.balance)
-            }
-            accountIDs.append(account.id)
-            amounts.append(leg.amount)
-        }
-
+        let amounts = posting.legs.map(\.amount)
+        let mayOverdraw = accounts.map(posting.mayOverdraw)
         let metadata = String(decoding: try JSONEncoder().encode(posting.metadata), as: UTF8.self)
-        let written = try await connection.query(
-            """
-            WITH t AS (
-                INSERT INTO ledger_transactions (licensee_id, kind, idempotency_key, currency, metadata)
-                VALUES (\(posting.licenseeID), \(posting.kind.rawValue), \(posting.idempotencyKey), \(posting.currency), \(metadata)::jsonb)
-                RETURNING id, created_at
-            ), e AS (
-                INSERT INTO ledger_entries (licensee_id, transaction_id, account_id, amount, balance_after)
-                SELECT \(posting.licenseeID), t.id, x.account_id, x.amount, 0
-                FROM t, unnest(\(accountIDs)::uuid[], \(amounts)::int8[]) WITH ORDINALITY AS x(account_id, amount, n)
-                ORDER BY x.n
-                RETURNING account_id, balance_after
-            )
-            SELECT t.id, t.created_at, e.account_id, e.balance_after FROM t, e
-            """,
+        let rows = try await connection.execute(
+            PostStatement(
+                scope: scope, licenseeID: posting.licenseeID, currency: posting.currency, kind: posting.kind.rawValue,
+                key: posting.idempotencyKey, metadata: metadata, kinds: kinds, owners: owners, shards: shards, amounts: amounts,
+                mayOverdraw: mayOverdraw),
             logger: logger)
+
+        var outcome = ""
         var transactionID: UUID?
         var createdAt = Date()
-        var balances: [UUID: Int64] = [:]
-        for try await (id, created, accountID, balanceAfter) in written.decode((UUID, Date, UUID, Int64).self) {
-            transactionID = id
-            createdAt = created
-            balances[accountID] = balanceAfter
-        }
-        guard let transactionID else { throw LedgerError.invalidPosting("the transaction was not written") }
-        let entries = zip(posting.legs, accountIDs).map { leg, accountID in
-            PostedTransaction.Entry(accountID: accountID, account: leg.account, amount: leg.amount, balanceAfter: balances[accountID] ?? 0)
-        }
-        return PostedTransaction(
-            id: transactionID, kind: posting.kind, currency: posting.currency, createdAt: createdAt, entries: entries, replayed: false)
-    }
-
-    /// A recorded transaction with its entries, as first posted.
-    static func transaction(_ id: UUID, licenseeID: UUID, on connection: PostgresConnection, logger: Logger) async throws
-        -> PostedTransaction
-    {
-        let rows = try await connection.query(
-            """
-            SELECT t.kind, t.currency, t.created_at, e.account_id, a.kind, a.owner_id, a.shard, e.amount, e.balance_after
-            FROM ledger_transactions t
-            JOIN ledger_entries e ON e.transaction_id = t.id
-            JOIN ledger_accounts a ON a.id = e.account_id
-            WHERE t.id = \(id) AND t.licensee_id = \(licenseeID)
-            ORDER BY e.id
-            """,
-            logger: logger)
-        var kind = LedgerTransactionKind.adjustment
-        var currency = ""
-        var createdAt = Date()
+        var kind = posting.kind
+        var currency = posting.currency
         var entries: [PostedTransaction.Entry] = []
-        for try await (transactionKind, transactionCurrency, created, accountID, accountKind, owner, shard, amount, balanceAfter) in rows.decode(
-            (String, String, Date, UUID, String, UUID, Int16, Int64, Int64).self)
-        {
-            kind = LedgerTransactionKind(rawValue: transactionKind) ?? .adjustment
-            currency = transactionCurrency
-            createdAt = created
-            let ref = try accountRef(kind: accountKind, owner: owner, shard: shard, licenseeID: licenseeID)
-            entries.append(.init(accountID: accountID, account: ref, amount: amount, balanceAfter: balanceAfter))
+        for try await row in rows {
+            let (rowOutcome, id, created, _, accountID, accountKind, owner, shard, amount, balance, transactionKind, rowCurrency) = row
+            let account = try accountRef(kind: accountKind, owner: owner, shard: shard)
+            if rowOutcome == "insufficient_funds" {
+                throw LedgerError.insufficientFunds(account: account, balance: balance)
+            }
+            outcome = rowOutcome
+            transactionID = id
+            createdAt = created ?? createdAt
+            kind = LedgerTransactionKind(rawValue: transactionKind) ?? kind
+            currency = rowCurrency
+            entries.append(.init(accountID: accountID, account: account, amount: amount, balanceAfter: balance))
         }
-        return PostedTransaction(id: id, kind: kind, currency: currency, createdAt: createdAt, entries: entries, replayed: true)
+        guard let transactionID else { throw LedgerError.invalidPosting("the posting returned nothing") }
+        let posted = PostedTransaction(
+            id: transactionID, kind: kind, currency: currency, createdAt: createdAt, entries: entries, replayed: outcome == "replayed")
+        if posted.replayed, !posted.matches(posting) { throw LedgerError.idempotencyKeyReused(key: posting.idempotencyKey) }
+        return posted
     }
 
-    static func accountRef(kind: String, owner: UUID, shard: Int16, licenseeID: UUID) throws -> LedgerAccountRef {
+    static func accountRef(kind: String, owner: UUID, shard: Int16) throws -> LedgerAccountRef {
         guard let kind = LedgerAccountKind(rawValue: kind) else { throw LedgerError.invalidPosting("unknown account kind \(kind)") }
         return LedgerAccountRef(kind: kind, userID: kind.isPersonal ? owner : nil, shard: shard)
     }
 }
 
+/// The call of `talktime_ledger_post`, prepared once per connection: every charge sends only its values.
+private struct PostStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT * FROM talktime_ledger_post($1, $2, $3, $4, $5, $6::jsonb, $7::text[], $8::uuid[], $9::int2[], $10::int8[], $11::boolean[])
+        """
+    typealias Row = (String, UUID?, Date?, Int32?, UUID, String, UUID, Int16, Int64, Int64, String, String)
+
+    let scope: Bool
+    let licenseeID: UUID
+    let currency: String
+    let kind: String
+    let key: String
+    let metadata: String
+    let kinds: [String]
+    let owners: [UUID]
+    let shards: [Int16]
+    let amounts: [Int64]
+    let mayOverdraw: [Bool]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 11)
+        bindings.append(scope)
+        bindings.append(licenseeID)
+        bindings.append(currency)
+        bindings.append(kind)
+        bindings.append(key)
+        bindings.append(metadata)
+        bindings.append(kinds)
+        bindings.append(owners)
+        bindings.append(shards)
+        bindings.append(amounts)
+        bindings.append(mayOverdraw)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
 extension PostedTransaction {
-    /// Whether `posting` asks for the movement this transaction recorded (same kind, accounts and amounts).
+    /// Whether `posting` asks for the movement this transaction recorded (same kind, currency, accounts and amounts).
     func matches(_ posting: Posting) -> Bool {
         guard kind == posting.kind, currency == posting.currency else { return false }
         let recorded = Set(entries.map { "\($0.account)=\($0.amount)" })

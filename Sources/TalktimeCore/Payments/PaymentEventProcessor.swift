@@ -36,29 +36,21 @@ public struct PaymentEventProcessor: Sendable {
         var logger = requestLogger
         logger[metadataKey: "payment_event"] = "\(envelope.id)"
         logger[metadataKey: "payment_event_type"] = "\(envelope.type)"
-        for attempt in 1...3 {
-            do {
-                return try await database.withTransaction(.platform, logger: logger) { connection in
-                    let fresh = try await connection.query(
-                        """
-                        INSERT INTO payment_events (id, type, outcome, created_at) VALUES (\(envelope.id), \(envelope.type), 'processing', \(envelope.created))
-                        ON CONFLICT (id) DO NOTHING RETURNING 1
-                        """,
-                        logger: logger
-                    ).collect()
-                    guard !fresh.isEmpty else { return .duplicate }
-                    let (outcome, licenseeID) = try await apply(envelope.event, on: connection, logger: logger)
-                    try await connection.query(
-                        "UPDATE payment_events SET outcome = \(outcome.rawValue), licensee_id = \(licenseeID) WHERE id = \(envelope.id)",
-                        logger: logger)
-                    return outcome
-                }
-            } catch let error as PSQLError where error.isUniqueViolation(of: "ledger_transactions_licensee_id_idempotency_key_key") && attempt < 3 {
-                // Another event about the same payment posted the same key at the same moment: run again to find it.
-                continue
-            }
+        return try await database.withTransaction(.platform, logger: logger) { connection in
+            let fresh = try await connection.query(
+                """
+                INSERT INTO payment_events (id, type, outcome, created_at) VALUES (\(envelope.id), \(envelope.type), 'processing', \(envelope.created))
+                ON CONFLICT (id) DO NOTHING RETURNING 1
+                """,
+                logger: logger
+            ).collect()
+            guard !fresh.isEmpty else { return .duplicate }
+            let (outcome, licenseeID) = try await apply(envelope.event, on: connection, logger: logger)
+            try await connection.query(
+                "UPDATE payment_events SET outcome = \(outcome.rawValue), licensee_id = \(licenseeID) WHERE id = \(envelope.id)",
+                logger: logger)
+            return outcome
         }
-        preconditionFailure("unreachable: the last attempt rethrows")
     }
 
     /// A top-up as locked for one event: every event about a payment takes this row lock first.

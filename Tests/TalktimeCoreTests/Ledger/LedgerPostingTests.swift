@@ -149,25 +149,77 @@ import Testing
                     "UPDATE ledger_transactions SET kind = 'promo'",
                     "UPDATE ledger_accounts SET balance = 1000000",
                     "TRUNCATE ledger_entries",
-                    // An entry whose transaction does not balance is refused at commit.
+                    // Writing the ledger other than through the posting function.
                     """
                     INSERT INTO ledger_entries (licensee_id, transaction_id, account_id, amount, balance_after)
                     SELECT licensee_id, transaction_id, account_id, 5, 0 FROM ledger_entries LIMIT 1
                     """,
-                    // So is a transaction without entries.
                     """
                     INSERT INTO ledger_transactions (licensee_id, kind, idempotency_key, currency)
                     VALUES ('\(world.licenseeID.uuidString.lowercased())', 'promo', 'empty', 'EUR')
+                    """,
+                    "INSERT INTO ledger_accounts (licensee_id, kind, owner_id, currency) SELECT id, 'promotions', id, 'EUR' FROM licensees",
+                    // Through the function, but money out of nothing: legs that do not sum to zero.
+                    """
+                    SELECT * FROM talktime_ledger_post(false, '\(world.licenseeID.uuidString.lowercased())', 'EUR', 'promo', 'free money',
+                        '{}', ARRAY['wallet', 'promotions'], ARRAY['\(user.uuidString.lowercased())', '\(world.licenseeID.uuidString.lowercased())']::uuid[],
+                        ARRAY[0, 0]::int2[], ARRAY[500, -1]::int8[], ARRAY[false, true])
+                    """,
+                    // A single leg, and a zero leg.
+                    """
+                    SELECT * FROM talktime_ledger_post(false, '\(world.licenseeID.uuidString.lowercased())', 'EUR', 'promo', 'one leg',
+                        '{}', ARRAY['wallet'], ARRAY['\(user.uuidString.lowercased())']::uuid[], ARRAY[0]::int2[], ARRAY[500]::int8[], ARRAY[false])
                     """,
                 ]
                 for statement in attempts {
                     await #expect(throws: (any Error).self, "\(statement)") {
                         try await database.withTransaction(.licensee(world.licenseeID), logger: logger) { connection in
-                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                            // Collected: a function's error arrives with its rows.
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
                         }
                     }
                 }
                 #expect(try await world.walletBalance(user, database: database) == 100)
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
+    @Test func aPostingCannotReachAnotherTenantsAccounts() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let ledger = Ledger(database: database)
+                let alpha = try await MoneyFixture.create(in: database, slug: "alpha")
+                let beta = try await MoneyFixture.create(in: database, slug: "beta")
+                try await alpha.fund(alpha.endUserIDs[0], 100, ledger: ledger)
+                // Scoped to alpha, a posting for beta sees no account of beta and writes nothing.
+                await #expect(throws: (any Error).self) {
+                    try await database.withTransaction(.licensee(alpha.licenseeID), logger: logger) { connection in
+                        try await ledger.post(try beta.charge(beta.endUserIDs[0], 1), on: connection, logger: logger)
+                    }
+                }
+                // Nor can a posting re-scope a transaction already scoped to alpha.
+                await #expect(throws: (any Error).self) {
+                    try await database.withTransaction(.licensee(alpha.licenseeID), logger: logger) { connection in
+                        try await connection.query(
+                            """
+                            SELECT * FROM talktime_ledger_post(true, \(beta.licenseeID), 'EUR', 'promo', 'k', '{}',
+                                ARRAY['wallet', 'promotions'], ARRAY[\(beta.endUserIDs[0]), \(beta.licenseeID)]::uuid[], ARRAY[0, 0]::int2[],
+                                ARRAY[5, -5]::int8[], ARRAY[false, true])
+                            """,
+                            logger: logger
+                        ).collect()
+                    }
+                }
+                // An alpha wallet named in a beta posting is another tenant's user: refused.
+                await #expect(throws: (any Error).self) {
+                    try await ledger.post(
+                        try Posting(
+                            licenseeID: beta.licenseeID, currency: "EUR", kind: .promo, idempotencyKey: "cross",
+                            legs: [.init(.wallet(of: alpha.endUserIDs[0]), 5), .init(.promotions, -5)]),
+                        logger: logger)
+                }
+                #expect(try await alpha.walletBalance(alpha.endUserIDs[0], database: database) == 100)
                 #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
             }
         }

@@ -6,6 +6,8 @@ import HummingbirdBcrypt
 //   talktime-bench bcrypt-count COST SECONDS            how many hashes one thread completes in SECONDS
 //   talktime-bench bcrypt-hash COST                    a hash of the password on standard input, for seeding
 //   talktime-bench probe PORT PATH SECONDS RATE        paced GETs on 127.0.0.1 (token from BENCH_TOKEN), percentiles
+//   talktime-bench ledger-setup URL SLUG WALLETS ADVISORS   a Licensee with funded wallets, for ledger-charges
+//   talktime-bench ledger-charges URL SLUG CLIENTS SECONDS  call charges through Ledger.post, charges per second
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch (arguments.first, arguments.count) {
 case ("bcrypt-cost", 3):
@@ -28,6 +30,15 @@ case ("probe", 5):
     guard let port = UInt16(arguments[1]), let seconds = Double(arguments[3]), let rate = Double(arguments[4]) else { usage() }
     let token = arguments[2] == "/healthz" ? nil : ProcessInfo.processInfo.environment["BENCH_TOKEN"]
     Probe(port: port, path: arguments[2], token: token).run(seconds: seconds, rate: rate)
+case ("ledger-setup", 5):
+    guard let wallets = Int(arguments[3]), let advisors = Int(arguments[4]) else { usage() }
+    try await LedgerBench.setUp(url: arguments[1], slug: arguments[2], wallets: wallets, advisors: advisors)
+case ("ledger-charges", 5):
+    guard let clients = Int(arguments[3]), let seconds = Double(arguments[4]) else { usage() }
+    try await LedgerBench.charge(url: arguments[1], slug: arguments[2], clients: clients, seconds: seconds)
+case ("round-trips", 3):
+    guard let seconds = Double(arguments[2]) else { usage() }
+    try await LedgerBench.roundTrips(url: arguments[1], seconds: seconds)
 default:
     usage()
 }
