@@ -114,12 +114,13 @@ public struct PaymentEventProcessor: Sendable {
             guard topUp.currency == currency else { return (mismatch(topUp, currency, logger: logger), topUp.licenseeID) }
             guard amount > 0 else { return (.applied, topUp.licenseeID) }
             // A closed dispute was opened: if its opening has not arrived yet, take the amount now, so that what
-            // is returned below was taken first and the opening, when it comes, changes nothing.
+            // is returned below was taken first and the opening, when it comes, changes nothing. `taken` is the
+            // wallet's side of the taking (negative); the return gives back exactly that.
             let taken = try await postOnce(
                 topUp, .dispute, key: "dispute:\(disputeID):taken", walletAmount: -amount, on: connection, logger: logger)
             if status == "won" || status == "warning_closed" {
                 try await postOnce(
-                    topUp, .disputeReversal, key: "dispute:\(disputeID):returned", walletAmount: taken, on: connection, logger: logger)
+                    topUp, .disputeReversal, key: "dispute:\(disputeID):returned", walletAmount: -taken, on: connection, logger: logger)
             }
             return (.applied, topUp.licenseeID)
         }

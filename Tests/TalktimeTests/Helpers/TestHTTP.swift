@@ -44,4 +44,11 @@ struct TestHTTP: Sendable {
             Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
         }
     }
+
+    /// Sends `body` exactly as given (a webhook's signed bytes).
+    func send(_ method: HTTPRequest.Method, _ uri: String, raw body: [UInt8], headers: HTTPFields) async throws -> Reply {
+        try await client.execute(uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: body)) { response in
+            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        }
+    }
 }
