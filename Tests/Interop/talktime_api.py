@@ -17,6 +17,7 @@ REQUIRED_ENVIRONMENT = {
     "MIGRATIONS_DIRECTORY": "the migrations folder, as the running server got it",
     "BCRYPT_COST": "the server's BCrypt cost",
     "LOGIN_FAILURE_DELAY_MS": "the server's failed-login delay (0 in tests)",
+    "STRIPE_WEBHOOK_SECRETS": "the server's two webhook signing secrets (old,new), as during a rotation",
 }
 
 DEMO_LICENSEE = "demo"

@@ -87,8 +87,9 @@ CREATE TRIGGER immutable_truncate BEFORE TRUNCATE ON ledger_transactions
 --   2. with p_scope, scope the transaction to the Licensee: for a call outside any explicit transaction, which
 --      is then this statement's own; refused if the transaction is already scoped to another Licensee;
 --   3. return the first result if the key was posted before (a replay takes no lock);
---   4. make sure every account exists: INSERT ... ON CONFLICT DO NOTHING, because FOR UPDATE locks nothing
---      that is not there; rows go in a fixed order so that two postings creating accounts never deadlock;
+--   4. make sure every account exists: when one is missing, INSERT ... ON CONFLICT DO NOTHING, because FOR
+--      UPDATE locks nothing that is not there; rows go in a fixed order so that two postings creating accounts
+--      never deadlock;
 --   5. lock the accounts with SELECT ... FOR UPDATE in id order, the same order for every posting, so two
 --      postings never wait on each other in a cycle; balances read after the lock are the latest committed;
 --   6. check the rules: a debit may take an account below zero only where p_may_overdraw says so (the caller
@@ -131,23 +132,26 @@ BEGIN
 
     SELECT t.id INTO v_earlier FROM ledger_transactions t WHERE t.licensee_id = p_licensee AND t.idempotency_key = p_key;
     IF v_earlier IS NULL THEN
-        INSERT INTO ledger_accounts (licensee_id, kind, owner_id, shard, currency)
-        SELECT p_licensee, w.kind, w.owner_id, w.shard, p_currency
-        FROM unnest(p_kinds, p_owners, p_shards) AS w(kind, owner_id, shard)
-        ORDER BY w.kind, w.owner_id, w.shard
-        ON CONFLICT DO NOTHING;
-
         -- The accounts' ids first, then the lock by id alone: locking through the join would re-evaluate the
         -- join for every row a concurrent posting changed while this one waited, which costs a hot wallet dearly.
+        -- Accounts that do not exist yet are created first (and the ids looked up again).
         v_accounts := array_fill(NULL::uuid, ARRAY[v_legs]);
         v_balances := array_fill(NULL::int8, ARRAY[v_legs]);
-        FOR v_locked IN
-            SELECT a.id, w.leg
-            FROM ledger_accounts a
-            JOIN unnest(p_kinds, p_owners, p_shards) WITH ORDINALITY AS w(kind, owner_id, shard, leg)
-              ON a.licensee_id = p_licensee AND a.kind = w.kind AND a.owner_id = w.owner_id AND a.shard = w.shard
-        LOOP
-            v_accounts[v_locked.leg] := v_locked.id;
+        FOR attempt IN 1..2 LOOP
+            FOR v_locked IN
+                SELECT a.id, w.leg
+                FROM ledger_accounts a
+                JOIN unnest(p_kinds, p_owners, p_shards) WITH ORDINALITY AS w(kind, owner_id, shard, leg)
+                  ON a.licensee_id = p_licensee AND a.kind = w.kind AND a.owner_id = w.owner_id AND a.shard = w.shard
+            LOOP
+                v_accounts[v_locked.leg] := v_locked.id;
+            END LOOP;
+            EXIT WHEN array_position(v_accounts, NULL) IS NULL OR attempt = 2;
+            INSERT INTO ledger_accounts (licensee_id, kind, owner_id, shard, currency)
+            SELECT p_licensee, w.kind, w.owner_id, w.shard, p_currency
+            FROM unnest(p_kinds, p_owners, p_shards) AS w(kind, owner_id, shard)
+            ORDER BY w.kind, w.owner_id, w.shard
+            ON CONFLICT DO NOTHING;
         END LOOP;
         FOR v_locked IN
             SELECT a.id, a.balance, a.currency FROM ledger_accounts a WHERE a.id = ANY (v_accounts) ORDER BY a.id FOR UPDATE

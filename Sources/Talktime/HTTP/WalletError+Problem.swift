@@ -9,6 +9,8 @@ extension WalletError {
             .forbidden()
         case .userNotFound:
             .notFound()
+        case .unknownCursor:
+            Problem(status: .notFound, detail: "'starting_after' names no movement of this wallet.")
         case .amountOutOfBounds(let minimum, let maximum, let currency):
             Problem(
                 status: .unprocessableContent, type: ProblemType.amountOutOfBounds, title: "Amount out of bounds",

@@ -4,6 +4,8 @@ public enum WalletError: Error, Sendable, Equatable {
     case forbidden
     /// No such End User in the caller's Licensee.
     case userNotFound
+    /// A page cursor (`starting_after`) that names no movement of the caller's wallet.
+    case unknownCursor
     /// A top-up amount outside the Licensee's bounds.
     case amountOutOfBounds(minimum: Int64, maximum: Int64, currency: String)
     /// Input that cannot be right (a zero adjustment, a reason too long, an unknown cursor).

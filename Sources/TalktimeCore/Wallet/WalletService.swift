@@ -77,7 +77,7 @@ public struct WalletService: Sendable {
                 logger: logger
             ).collect().first?.decode(UUID.self)
             guard let account else {
-                if startingAfter != nil { throw WalletError.invalidInput("'starting_after' names no movement of this wallet.") }
+                if startingAfter != nil { throw WalletError.unknownCursor }
                 return Page(movements: [], hasMore: false)
             }
             var before = Int64.max
@@ -85,7 +85,7 @@ public struct WalletService: Sendable {
                 let entry = try await connection.query(
                     "SELECT id FROM ledger_entries WHERE account_id = \(account) AND transaction_id = \(startingAfter)", logger: logger
                 ).collect().first?.decode(Int64.self)
-                guard let entry else { throw WalletError.invalidInput("'starting_after' names no movement of this wallet.") }
+                guard let entry else { throw WalletError.unknownCursor }
                 before = entry
             }
             let rows = try await connection.query(
