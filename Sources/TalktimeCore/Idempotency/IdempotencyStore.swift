@@ -64,7 +64,7 @@ public struct IdempotencyStore: Sendable {
     /// Claims `owner`'s key for a request whose method, path and body hash to `fingerprint`.
     public func claim(_ owner: Owner, fingerprint: [UInt8], logger: Logger) async throws -> Claim {
         let now = now()
-        let lockedUntil = now.addingTimeInterval(lease.seconds)
+        let lockedUntil = now.adding(lease)
         return try await database.withTransaction(.licensee(owner.licenseeID), logger: logger) { connection in
             // Inserts a new claim, or takes over the expired claim of a request that died with the same body.
             let claimed = try await connection.query(
@@ -122,13 +122,5 @@ public struct IdempotencyStore: Sendable {
                 """,
                 logger: logger)
         }
-    }
-}
-
-extension Duration {
-    /// Seconds as a `TimeInterval`.
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -12,8 +12,8 @@ import PostgresNIO
 /// 3. returns the first result if the key was posted before;
 /// 4. checks the rules against the locked balances: a debit takes an account below zero only where
 ///    `Posting.mayOverdraw` allows it;
-/// 5. writes the transaction and its entries; the entry trigger moves each balance, and a deferred trigger
-///    refuses at commit a transaction whose entries do not sum to zero.
+/// 5. writes the transaction, moves the balances and writes the entries with their balances after; the function
+///    refuses legs that do not sum to zero, and the service role can write the ledger no other way.
 /// One round trip matters: the locks of a hot wallet are held until commit, and every round trip while they are
 /// held is time that every other charge of that wallet waits.
 public struct Ledger: Sendable {
@@ -142,12 +142,5 @@ extension PostedTransaction {
         let recorded = Set(entries.map { "\($0.account)=\($0.amount)" })
         let asked = Set(posting.legs.map { "\($0.account)=\($0.amount)" })
         return recorded == asked
-    }
-}
-
-extension PSQLError {
-    /// Whether this is a unique violation of the named constraint.
-    func isUniqueViolation(of constraint: String) -> Bool {
-        code == .server && serverInfo?[.sqlState] == "23505" && serverInfo?[.constraintName] == constraint
     }
 }

@@ -32,7 +32,7 @@ public struct LedgerVerifier: Sendable {
                 try await connection.query("COMMIT", logger: logger)
                 return report
             } catch {
-                try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
             }
         }
@@ -63,7 +63,7 @@ public struct LedgerVerifier: Sendable {
             logger: logger)
         for try await (id, sum, entries, foreign) in unbalanced.decode((UUID, Int64, Int64, Int64).self) {
             report.problems.append(
-                "transaction \(id.lowercased): entries sum to \(sum) over \(entries) entries, \(foreign) in another currency")
+                "transaction \(id.uuidString.lowercased()): entries sum to \(sum) over \(entries) entries, \(foreign) in another currency")
         }
 
         let drifted = try await connection.query(
@@ -76,7 +76,7 @@ public struct LedgerVerifier: Sendable {
             """,
             logger: logger)
         for try await (id, kind, balance, sum) in drifted.decode((UUID, String, Int64, Int64).self) {
-            report.problems.append("account \(id.lowercased) (\(kind)): balance \(balance), but its entries sum to \(sum)")
+            report.problems.append("account \(id.uuidString.lowercased()) (\(kind)): balance \(balance), but its entries sum to \(sum)")
         }
 
         // Replays each account's history in entry order: every recorded balance_after must be the running sum,
@@ -103,17 +103,13 @@ public struct LedgerVerifier: Sendable {
         {
             if running != balanceAfter {
                 report.problems.append(
-                    "account \(accountID.lowercased) (\(kind)): entry \(entryID) records balance \(balanceAfter), the running sum is \(running)")
+                    "account \(accountID.uuidString.lowercased()) (\(kind)): entry \(entryID) records balance \(balanceAfter), the running sum is \(running)"
+                )
             } else {
                 report.problems.append(
-                    "account \(accountID.lowercased) (\(kind)): entry \(entryID) (\(transactionKind)) took it to \(running), below zero")
+                    "account \(accountID.uuidString.lowercased()) (\(kind)): entry \(entryID) (\(transactionKind)) took it to \(running), below zero")
             }
         }
         return report
     }
-}
-
-extension UUID {
-    /// Lower case, as PostgreSQL prints it.
-    var lowercased: String { uuidString.lowercased() }
 }

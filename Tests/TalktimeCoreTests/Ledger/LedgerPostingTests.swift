@@ -232,7 +232,7 @@ import Testing
                 let world = try await MoneyFixture.create(in: database)
                 let user = world.endUserIDs[0]
                 try await world.fund(user, 100, ledger: ledger)
-                try await ledger.post(try world.charge(user, 60), logger: logger)
+                _ = try await ledger.post(try world.charge(user, 60), logger: logger)
                 // Only a superuser with the triggers switched off can do this; verify must notice.
                 try await testDatabase.withClient(testDatabase.superuserURL) { client in
                     try await client.withConnection { connection in

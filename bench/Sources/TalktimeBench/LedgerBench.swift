@@ -101,22 +101,3 @@ extension Array {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
-
-extension LedgerBench {
-    /// Calibration: `SELECT 1` round trips per second through the same pool, one client.
-    static func roundTrips(url: String, seconds: Double) async throws {
-        try await withDatabase(url: url, connections: 1) { database in
-            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-            var count = 0
-            let start = ContinuousClock.now
-            while ContinuousClock.now < deadline {
-                try await database.withConnection(logger: logger) { connection in
-                    _ = try await connection.query("SELECT 1", logger: logger).collect()
-                }
-                count += 1
-            }
-            let elapsed = ContinuousClock.now - start
-            print(String(format: "%.1f", Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)))
-        }
-    }
-}

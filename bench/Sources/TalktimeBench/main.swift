@@ -36,9 +36,6 @@ case ("ledger-setup", 5):
 case ("ledger-charges", 5):
     guard let clients = Int(arguments[3]), let seconds = Double(arguments[4]) else { usage() }
     try await LedgerBench.charge(url: arguments[1], slug: arguments[2], clients: clients, seconds: seconds)
-case ("round-trips", 3):
-    guard let seconds = Double(arguments[2]) else { usage() }
-    try await LedgerBench.roundTrips(url: arguments[1], seconds: seconds)
 default:
     usage()
 }
