@@ -31,10 +31,12 @@ import Testing
     @Test func aTimedOutAttemptIsRetriedWithTheSameKeyIntoTheSamePaymentIntent() async throws {
         try await FakeStripe.run { fake in
             fake.delayNext(1, by: .seconds(2))
-            let created = try await client(fake, timeout: .milliseconds(300)).createPayment(request, idempotencyKey: "slow", logger: logger)
+            let created = try await client(fake, timeout: .milliseconds(500)).createPayment(request, idempotencyKey: "slow", logger: logger)
             #expect(fake.paymentIntents.count == 1)
             #expect(fake.paymentIntents[created.id] != nil)
-            #expect(fake.received.map(\.idempotencyKey) == ["slow", "slow"])
+            // Two attempts, or three should a busy machine slow the second past the timeout too: one key throughout.
+            #expect(fake.requestCount >= 2)
+            #expect(fake.received.allSatisfy { $0.idempotencyKey == "slow" })
         }
     }
 

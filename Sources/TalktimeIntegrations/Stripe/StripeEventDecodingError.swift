@@ -1,4 +1,3 @@
-
 /// Why a verified webhook body could not be read as an event Talktime acts on.
 public struct StripeEventDecodingError: Error, CustomStringConvertible {
     public let description: String
