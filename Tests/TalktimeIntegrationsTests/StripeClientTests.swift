@@ -28,7 +28,16 @@ import Testing
             #expect(intent.metadata == ["top_up_id": "t-1", "note": "a&b=c d é"])
             #expect(created.clientSecret == intent.clientSecret)
             #expect(fake.received.map(\.idempotencyKey) == ["key-1"])
-            #expect(fake.received[0].body.contains("automatic_payment_methods%5Benabled%5D=true"))
+            // Byte for byte: fixed order, metadata keys sorted, everything but unreserved characters escaped.
+            #expect(
+                fake.received[0].body
+                    == "amount=1250&currency=eur&automatic_payment_methods%5Benabled%5D=true"
+                    + "&metadata%5Bnote%5D=a%26b%3Dc%20d%20%C3%A9&metadata%5Btop_up_id%5D=t-1")
+            #expect(fake.received[0].stripeVersion == StripeConfiguration().apiVersion)
+            #expect(fake.received[0].contentType == "application/x-www-form-urlencoded")
+            #expect(fake.received[0].userAgent?.hasPrefix("Talktime/") == true)
+            #expect(intent.automaticPaymentMethods == true)
+            #expect(created.status == "requires_payment_method")
         }
     }
 

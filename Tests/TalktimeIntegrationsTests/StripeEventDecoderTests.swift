@@ -56,6 +56,57 @@ import Testing
         }
     }
 
+    @Test func everyAmountMustBeANonNegativeWholeNumber() throws {
+        let objects = [
+            ("charge.refunded", #""id":"ch_1","payment_intent":"pi_1","currency":"eur","amount_refunded":"#),
+            ("charge.dispute.created", #""id":"dp_1","payment_intent":"pi_1","currency":"eur","amount":"#),
+            ("charge.dispute.closed", #""id":"dp_1","payment_intent":"pi_1","currency":"eur","status":"won","amount":"#),
+            ("payment_intent.succeeded", #""id":"pi_1","currency":"eur","amount_received":"#),
+        ]
+        for (type, fields) in objects {
+            let body = { (amount: String) in Array(#"{"id":"evt_1","type":"\#(type)","created":1,"data":{"object":{\#(fields)\#(amount)}}}"#.utf8) }
+            _ = try StripeEventDecoder.decode(body("0"))
+            for amount in ["-1", "5.5", "99999999999999999999", "null", "true", #""100""#] {
+                #expect(throws: StripeEventDecodingError.self, "\(type) \(amount)") { try StripeEventDecoder.decode(body(amount)) }
+            }
+        }
+    }
+
+    @Test func aPaymentTalktimeCannotPlaceIsAnError() {
+        let bodies = [
+            #"{"id":"evt_1","type":"charge.refunded","created":1,"data":{"object":{"id":"ch_1","payment_intent":null,"amount_refunded":5,"currency":"eur"}}}"#,
+            #"{"id":"evt_1","type":"charge.refunded","created":1,"data":{"object":{"id":"ch_1","payment_intent":"","amount_refunded":5,"currency":"eur"}}}"#,
+            #"{"id":"evt_1","type":"payment_intent.payment_failed","created":1,"data":{"object":{"id":""}}}"#,
+            #"{"id":"evt_1","type":"charge.dispute.closed","created":1,"data":{"object":{"id":"dp_1","payment_intent":"pi_1","amount":5,"currency":"eur"}}}"#,
+            #"{"id":"evt_1","type":"charge.dispute.created","created":1,"data":{"object":{"id":"dp_1","payment_intent":{"id":"pi_1"},"amount":5,"currency":"eur"}}}"#,
+            #"{"id":"evt_1","type":"payment_intent.succeeded","created":1,"data":{}}"#,
+            #"{"id":"evt_1","type":"payment_intent.succeeded","created":"yesterday","data":{"object":{}}}"#,
+        ]
+        for body in bodies {
+            #expect(throws: StripeEventDecodingError.self, "\(body)") { try StripeEventDecoder.decode(Array(body.utf8)) }
+        }
+    }
+
+    @Test func theEnvelopeAndOptionalFieldsAreReadAsSent() throws {
+        let body =
+            #"{"id":"evt_7","type":"payment_intent.payment_failed","created":1767225600,"data":{"object":{"id":"pi_7","last_payment_error":null}}}"#
+        let envelope = try StripeEventDecoder.decode(Array(body.utf8))
+        #expect(
+            envelope
+                == PaymentEventEnvelope(
+                    id: "evt_7", type: "payment_intent.payment_failed", created: Date(timeIntervalSince1970: 1_767_225_600),
+                    event: .paymentFailed(paymentID: "pi_7", failureCode: nil)))
+        let usd = StripeEventFixtures.chargeRefunded(
+            eventID: "evt_8", chargeID: "ch_8", paymentIntentID: "pi_8", amount: 900, amountRefunded: 900, currency: "usd")
+        #expect(
+            try StripeEventDecoder.decode(usd).event == .chargeRefunded(chargeID: "ch_8", paymentID: "pi_8", amountRefunded: 900, currency: "USD"))
+        let closed = StripeEventFixtures.disputeClosed(
+            eventID: "evt_9", disputeID: "dp_9", chargeID: "ch_9", paymentIntentID: "pi_9", amount: 40, status: "lost")
+        #expect(
+            try StripeEventDecoder.decode(closed).event
+                == .disputeClosed(disputeID: "dp_9", paymentID: "pi_9", amount: 40, currency: "EUR", status: "lost"))
+    }
+
     @Test func anUnknownTypeIsIgnoredWhateverItsObjectHolds() throws {
         let body = #"{"id":"evt_9","type":"invoice.paid","created":1,"data":{"object":{"amount":{"weird":true},"status":7}}}"#
         #expect(try StripeEventDecoder.decode(Array(body.utf8)).event == .ignored(type: "invoice.paid"))

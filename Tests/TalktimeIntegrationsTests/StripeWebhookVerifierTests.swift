@@ -98,6 +98,57 @@ import Testing
         }
     }
 
+    @Test func theToleranceIsInclusiveEitherWay() throws {
+        for offset: TimeInterval in [-300, -1, 0, 1, 300] {
+            let header = StripeWebhookSigner.header(for: body, secrets: [secret], timestamp: now + offset)
+            try verifier.verify(payload: body, signatureHeader: header, now: now)
+        }
+        let strict = StripeWebhookVerifier(secrets: [secret], tolerance: .seconds(10))
+        #expect(throws: StripeWebhookError.timestampOutsideTolerance) {
+            try strict.verify(
+                payload: body, signatureHeader: StripeWebhookSigner.header(for: body, secrets: [secret], timestamp: now - 11), now: now)
+        }
+    }
+
+    @Test func blankSecretsCountAsNone() {
+        // HMAC with an empty key is a signature anyone can make.
+        let emptyKeyHeader = StripeWebhookSigner.header(for: body, secrets: [""], timestamp: now)
+        #expect(throws: StripeWebhookError.noSecretConfigured) {
+            try StripeWebhookVerifier(secrets: ["", "  "]).verify(payload: body, signatureHeader: emptyKeyHeader, now: now)
+        }
+        #expect(throws: StripeWebhookError.noMatchingSignature) {
+            try StripeWebhookVerifier(secrets: ["", secret]).verify(payload: body, signatureHeader: emptyKeyHeader, now: now)
+        }
+    }
+
+    @Test func signaturesAreComparedAsStripeWritesThem() {
+        // Upper-case hex is refused, as by Stripe's libraries, which compare the hex text.
+        let genuine = StripeWebhookSigner.header(for: body, secrets: [secret], timestamp: now)
+        let shouted = genuine.split(separator: ",").map { $0.hasPrefix("v1=") ? "v1=" + $0.dropFirst(3).uppercased() : String($0) }
+        #expect(throws: StripeWebhookError.noMatchingSignature) {
+            try verifier.verify(payload: body, signatureHeader: shouted.joined(separator: ","), now: now)
+        }
+        // A valid v1 under a non-numeric t is refused before any comparison.
+        let text = genuine.replacingOccurrences(of: "t=\(Int(now.timeIntervalSince1970))", with: "t=now")
+        #expect(throws: StripeWebhookError.malformedHeader) { try verifier.verify(payload: body, signatureHeader: text, now: now) }
+        let bare = genuine + ",v1"
+        #expect(throws: StripeWebhookError.malformedHeader) { try verifier.verify(payload: body, signatureHeader: bare, now: now) }
+    }
+
+    @Test func noMutatedBodyVerifies() {
+        var random = SeededGenerator(seed: SeededGenerator.seed(named: "noMutatedBodyVerifies"))
+        let header = StripeWebhookSigner.header(for: body, secrets: [secret], timestamp: now)
+        for _ in 0..<300 {
+            var mutated = body
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: mutated[Int.random(in: 0..<mutated.count, using: &random)] ^= 1 << UInt8.random(in: 0...7, using: &random)
+            case 1: mutated.remove(at: Int.random(in: 0..<mutated.count, using: &random))
+            default: mutated.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...mutated.count, using: &random))
+            }
+            #expect(throws: StripeWebhookError.noMatchingSignature) { try verifier.verify(payload: mutated, signatureHeader: header, now: now) }
+        }
+    }
+
     @Test func errorsNameTheCheckNeverTheSecret() {
         for error in [StripeWebhookError.missingHeader, .malformedHeader, .noSecretConfigured, .timestampOutsideTolerance, .noMatchingSignature] {
             #expect(!"\(error)".contains("whsec"))

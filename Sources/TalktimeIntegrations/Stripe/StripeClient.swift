@@ -17,12 +17,18 @@ public struct StripeClient: PaymentProvider {
     /// The first retry's delay; each later one doubles, with up to 50 % jitter.
     let baseRetryDelay: Duration
 
+    /// - Parameters:
+    ///   - configuration: where Stripe is, the key, the pinned version, the timeout and how many retries.
+    ///   - httpClient: owned and shut down by the caller.
+    ///   - baseRetryDelay: the first backoff; tests pass a millisecond.
     public init(configuration: StripeConfiguration, httpClient: HTTPClient = .shared, baseRetryDelay: Duration = .milliseconds(500)) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.baseRetryDelay = baseRetryDelay
     }
 
+    /// Creates a PaymentIntent (`POST /v1/payment_intents`) with automatic payment methods and the request's
+    /// metadata; the currency is sent in lower case, as Stripe writes it.
     public func createPayment(_ request: PaymentRequest, idempotencyKey: String, logger: Logger) async throws -> CreatedPayment {
         var form: [(String, String)] = [
             ("amount", String(request.amount)),
@@ -73,7 +79,7 @@ public struct StripeClient: PaymentProvider {
             attempt += 1
             let outcome: Attempt
             do {
-                outcome = try await send(request, logger: logger)
+                outcome = try await send(request, secretKey: secretKey, logger: logger)
             } catch let error as PaymentProviderError {
                 throw error
             } catch {
@@ -102,12 +108,19 @@ public struct StripeClient: PaymentProvider {
         case retry(after: Duration?, error: PaymentProviderError)
     }
 
-    private func send(_ request: HTTPClientRequest, logger: Logger) async throws -> Attempt {
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.components.seconds) * 1_000_000_000)
+    private func send(_ request: HTTPClientRequest, secretKey: String, logger: Logger) async throws -> Attempt {
+        let (seconds, attoseconds) = configuration.requestTimeout.components
+        let timeout = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let response = try await httpClient.execute(request, timeout: timeout)
         let body = Data(buffer: try await response.body.collect(upTo: 1 << 20))
         let status = Int(response.status.code)
-        let shouldRetry = response.headers.first(name: "Stripe-Should-Retry").map { $0.lowercased() == "true" }
+        // Only Stripe's two documented values override the status; anything else is as if absent.
+        let shouldRetry: Bool? =
+            switch response.headers.first(name: "Stripe-Should-Retry")?.lowercased() {
+            case "true": true
+            case "false": false
+            default: nil
+            }
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds(max(0, min($0, 60))) }
         if (200..<300).contains(status) { return .success(body) }
 
@@ -118,11 +131,22 @@ public struct StripeClient: PaymentProvider {
         let error: PaymentProviderError =
             switch status {
             case 401, 403: .notAuthorized
-            case 400, 402, 404: .rejected(code: detail?.code, message: detail?.message ?? "Stripe refused the request.")
+            case 400, 402, 404: .rejected(code: Self.code(of: detail), message: Self.message(of: detail, secretKey: secretKey))
             default: .unavailable(retryAfter: retryAfter)
             }
         let retryable = shouldRetry ?? (status == 409 || status == 429 || status >= 500)
         return retryable ? .retry(after: retryAfter, error: error) : .fail(error)
+    }
+
+    /// Stripe's code; an `idempotency_error` has none, and is worth telling apart: a key reused for another request.
+    private static func code(of detail: ErrorBody.Detail?) -> String? {
+        detail?.code ?? (detail?.type == "idempotency_error" ? "idempotency_error" : nil)
+    }
+
+    /// Stripe's message, shown to End Users: should one ever quote our key, it is cut out, and a long one is cut short.
+    private static func message(of detail: ErrorBody.Detail?, secretKey: String) -> String {
+        guard let message = detail?.message, !message.isEmpty else { return "Stripe refused the request." }
+        return String(message.replacingOccurrences(of: secretKey, with: "[secret key]").prefix(500))
     }
 
     private func backoff(attempt: Int) -> Duration {

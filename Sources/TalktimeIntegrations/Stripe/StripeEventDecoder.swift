@@ -1,11 +1,6 @@
 import Foundation
 import TalktimeCore
 
-/// Why a verified webhook body could not be read as an event Talktime acts on.
-public struct StripeEventDecodingError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// Reads a verified Stripe event body into the domain's `PaymentEventEnvelope`.
 ///
 /// Only the fields Talktime acts on are read. A known type missing one of them, or with a negative amount, is an
@@ -40,6 +35,9 @@ public enum StripeEventDecoder {
         let last_payment_error: PaymentError?
     }
 
+    /// Decodes `body`, which must already have passed `StripeWebhookVerifier`.
+    ///
+    /// - Throws: `StripeEventDecodingError` for a body that is not an event, or a known type without what it needs.
     public static func decode(_ body: [UInt8]) throws -> PaymentEventEnvelope {
         let envelope: Envelope
         do {
@@ -66,6 +64,12 @@ public enum StripeEventDecoder {
             guard let value else { throw StripeEventDecodingError(description: "\(envelope.type) without \(name)") }
             return value
         }
+        // An empty or absurdly long id would match nothing, or everything keyed by "": refuse it here.
+        func identifier(_ value: String?, _ name: String) throws -> String {
+            let value = try field(value, name)
+            guard !value.isEmpty, value.utf8.count <= 255 else { throw StripeEventDecodingError(description: "\(envelope.type) with a bad \(name)") }
+            return value
+        }
         func amount(_ value: Int64?, _ name: String) throws -> Int64 {
             let value = try field(value, name)
             guard value >= 0 else { throw StripeEventDecodingError(description: "\(envelope.type) with a negative \(name)") }
@@ -83,21 +87,21 @@ public enum StripeEventDecoder {
         switch envelope.type {
         case "payment_intent.succeeded":
             event = .paymentSucceeded(
-                paymentID: try field(object.id, "id"), amountReceived: try amount(object.amount_received, "amount_received"),
+                paymentID: try identifier(object.id, "id"), amountReceived: try amount(object.amount_received, "amount_received"),
                 currency: try currency())
         case "payment_intent.payment_failed":
-            event = .paymentFailed(paymentID: try field(object.id, "id"), failureCode: object.last_payment_error?.code)
+            event = .paymentFailed(paymentID: try identifier(object.id, "id"), failureCode: object.last_payment_error?.code)
         case "charge.refunded":
             event = .chargeRefunded(
-                chargeID: try field(object.id, "id"), paymentID: try field(object.payment_intent, "payment_intent"),
+                chargeID: try identifier(object.id, "id"), paymentID: try identifier(object.payment_intent, "payment_intent"),
                 amountRefunded: try amount(object.amount_refunded, "amount_refunded"), currency: try currency())
         case "charge.dispute.created":
             event = .disputeCreated(
-                disputeID: try field(object.id, "id"), paymentID: try field(object.payment_intent, "payment_intent"),
+                disputeID: try identifier(object.id, "id"), paymentID: try identifier(object.payment_intent, "payment_intent"),
                 amount: try amount(object.amount, "amount"), currency: try currency())
         case "charge.dispute.closed":
             event = .disputeClosed(
-                disputeID: try field(object.id, "id"), paymentID: try field(object.payment_intent, "payment_intent"),
+                disputeID: try identifier(object.id, "id"), paymentID: try identifier(object.payment_intent, "payment_intent"),
                 amount: try amount(object.amount, "amount"), currency: try currency(), status: try field(object.status, "status"))
         default:
             event = .ignored(type: envelope.type)

@@ -1,25 +1,6 @@
 import Crypto
 import Foundation
 
-/// Why a webhook was not accepted. Descriptions name the check that failed, never a secret or a signature.
-public enum StripeWebhookError: Error, Equatable, CustomStringConvertible {
-    case missingHeader
-    case malformedHeader
-    case noSecretConfigured
-    case timestampOutsideTolerance
-    case noMatchingSignature
-
-    public var description: String {
-        switch self {
-        case .missingHeader: "no Stripe-Signature header"
-        case .malformedHeader: "the Stripe-Signature header is malformed"
-        case .noSecretConfigured: "no webhook secret is configured"
-        case .timestampOutsideTolerance: "the signature's timestamp is outside the tolerance"
-        case .noMatchingSignature: "no v1 signature matches"
-        }
-    }
-}
-
 /// Verifies `Stripe-Signature` over a webhook's raw body, as Stripe documents and its libraries do.
 ///
 /// The header is `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`; the signed payload is `"<t>.<raw body>"`; each
@@ -30,11 +11,16 @@ public struct StripeWebhookVerifier: Sendable {
     let keys: [SymmetricKey]
     let tolerance: Duration
 
+    /// - Parameters:
+    ///   - secrets: the endpoint's signing secrets, whole (`whsec_...`); blank ones are dropped.
+    ///   - tolerance: how far the signed timestamp may lie from `now`, either way.
     public init(secrets: [String], tolerance: Duration = .seconds(300)) {
-        keys = secrets.map { SymmetricKey(data: Data($0.utf8)) }
+        // An empty key is a key anyone can sign with; Stripe's libraries refuse a blank secret too.
+        keys = secrets.filter { !$0.allSatisfy(\.isWhitespace) }.map { SymmetricKey(data: Data($0.utf8)) }
         self.tolerance = tolerance
     }
 
+    /// Accepts the webhook or throws why not. `payload` must be the body's bytes as received, before any parsing.
     public func verify(payload: [UInt8], signatureHeader: String?, now: Date) throws(StripeWebhookError) {
         guard !keys.isEmpty else { throw .noSecretConfigured }
         guard let header = signatureHeader, !header.isEmpty else { throw .missingHeader }
@@ -59,7 +45,7 @@ public struct StripeWebhookVerifier: Sendable {
         guard let timestamp else { throw .malformedHeader }
         guard !signatures.isEmpty else { throw .noMatchingSignature }
         let age = now.timeIntervalSince1970 - TimeInterval(timestamp)
-        let allowed = TimeInterval(tolerance.components.seconds)
+        let allowed = Double(tolerance.components.seconds) + Double(tolerance.components.attoseconds) / 1e18
         guard abs(age) <= allowed else { throw .timestampOutsideTolerance }
 
         var signed = Array("\(timestamp).".utf8)
