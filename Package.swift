@@ -45,13 +45,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Clients of outside services (Stripe), implementing the domain's protocols over AsyncHTTPClient.
+        // Clients of outside services (Stripe, LiveKit, FCM, APNs), implementing the domain's protocols over AsyncHTTPClient.
         .target(
             name: "TalktimeIntegrations",
             dependencies: [
                 "TalktimeCore",
+                "TalktimeSecurity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -76,6 +78,9 @@ let package = Package(
             name: "TalktimeBench",
             dependencies: [
                 "TalktimeCore",
+                "TalktimeSecurity",
+                // The fixtures and the fake LiveKit the benchmarks share with the tests.
+                "TalktimeTestSupport",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,6 +97,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -53,7 +53,6 @@ public final class FakeStripe: Sendable {
     /// Shared by the fake and its route handler.
     final class Store: Sendable {
         let state = Mutex(State())
-        let port = Mutex<Int?>(nil)
         let secretKey = "sk_test_fake_\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
     }
 
@@ -99,35 +98,8 @@ public final class FakeStripe: Sendable {
             if let delay { try await Task.sleep(for: delay) }
             return response
         }
-        var logger = Logger(label: "fake-stripe")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake-stripe"),
-            onServerRunning: { channel in store.port.withLock { $0 = channel.localAddress?.port } },
-            logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var port: Int?
-            for _ in 0..<500 {
-                port = store.port.withLock { $0 }
-                if port != nil { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            guard let port else { throw FakeStripeError.didNotStart }
-            let fake = FakeStripe(store: store, port: port)
-            do {
-                let result = try await body(fake)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        return try await LoopbackServer.run(router, name: "fake-stripe") { port in
+            try await body(FakeStripe(store: store, port: port))
         }
-    }
-
-    enum FakeStripeError: Error {
-        case didNotStart
     }
 }

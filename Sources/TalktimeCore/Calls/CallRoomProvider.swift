@@ -7,7 +7,7 @@ import Logging
 /// with every call because each Licensee may bring its own media account.
 public protocol CallRoomProvider: Sendable {
     /// A short-lived token that lets one participant join one room, and nothing else (never an admin grant).
-    func joinToken(_ grant: RoomJoinGrant, credentials: CallRoomCredentials, now: Date) throws -> String
+    func joinToken(_ grant: RoomJoinGrant, credentials: CallRoomCredentials, now: Date) async throws -> String
 
     /// Creates the room; creating a room that already exists succeeds.
     func createRoom(_ room: RoomSpecification, credentials: CallRoomCredentials, logger: Logger) async throws

@@ -12,9 +12,3 @@ public struct IdentitySettings: Sendable {
 
     public init() {}
 }
-
-extension Date {
-    func adding(_ duration: Duration) -> Date {
-        addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-}
