@@ -29,9 +29,18 @@ struct AppComponents: Sendable {
     let paymentEvents: PaymentEventProcessor
     let idempotency: IdempotencyGuard
     let verifyPaymentWebhook: PaymentWebhookEndpoints.VerifyAndDecode
+    let clock: any WallClock
+    let calls: CallService
+    let callAlerts: CallAlertService
+    let billing: BillingEngine
+    let advisors: AdvisorDirectory
+    let devices: DeviceRegistry
+    let roomEvents: CallRoomEventProcessor
+    let verifyRoomWebhook: CallWebhookEndpoints.VerifyAndDecode
 
-    /// - Parameter now: the clock of every expiry decision; tests move it.
-    init(configuration: AppConfiguration, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) async throws {
+    /// - Parameter clock: the clock of every expiry and every call's timing; tests move it.
+    init(configuration: AppConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()) async throws {
+        let now: @Sendable () -> Date = { clock.now() }
         guard let keys = configuration.identity.accessTokenKeys else {
             throw ConfigurationError(variable: "JWT_SIGNING_KEY", problem: "is not set: serve needs an Ed25519 key (see the README)")
         }
@@ -69,6 +78,21 @@ struct AppComponents: Sendable {
         idempotency = IdempotencyGuard(store: IdempotencyStore(database: database, now: now))
         verifyPaymentWebhook = Self.paymentWebhookVerifier(configuration.stripe, now: now)
 
+        self.clock = clock
+        let rooms = Self.callRoomProvider(configuration.calls)
+        let roomCredentials = SharedCallRoomCredentials(configuration.calls.room)
+        callAlerts = CallAlertService(
+            database: database, notifier: Self.pushNotifier(configuration.push), ringTimeout: configuration.calls.settings.ringTimeout,
+            logger: logger)
+        calls = CallService(
+            database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
+            settings: configuration.calls.settings)
+        billing = BillingEngine(calls: calls, logger: logger)
+        advisors = AdvisorDirectory(database: database)
+        devices = DeviceRegistry(database: database)
+        roomEvents = CallRoomEventProcessor(calls: calls)
+        verifyRoomWebhook = Self.roomWebhookVerifier(credentials: roomCredentials, now: now)
+
         let store: any RateLimitStore =
             switch identity.rateLimitStore {
             case .memory: InMemoryRateLimitStore(now: now)
@@ -84,30 +108,19 @@ struct AppComponents: Sendable {
 
     /// Every route the service answers; `openapi.yaml` must describe exactly these.
     var endpoints: [Endpoint] {
-        HealthEndpoints(database: database, migrator: migrator, metrics: metricsRegistry, readinessTimeout: .seconds(3)).endpoints
-            + AuthEndpoints(
+        let groups: [[Endpoint]] = [
+            HealthEndpoints(database: database, migrator: migrator, metrics: metricsRegistry, readinessTimeout: .seconds(3)).endpoints,
+            AuthEndpoints(
                 authentication: authentication, registration: registration, passwords: passwords, licensees: licensees,
                 rateLimiter: edge.rateLimiter
-            ).endpoints
-            + AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints
-            + WalletEndpoints(wallets: wallets, topUps: topUps, idempotency: idempotency).endpoints
-            + PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents).endpoints
-    }
-
-    /// Stripe, over the process-wide HTTP client.
-    static func paymentProvider(_ configuration: StripeConfiguration) -> any PaymentProvider {
-        StripeClient(configuration: configuration)
-    }
-
-    /// Stripe's webhook signature check over the raw body, then the event's decoding: nothing is parsed before
-    /// the signature holds.
-    static func paymentWebhookVerifier(_ configuration: StripeConfiguration, now: @escaping @Sendable () -> Date)
-        -> PaymentWebhookEndpoints.VerifyAndDecode
-    {
-        let verifier = StripeWebhookVerifier(secrets: configuration.webhookSecrets, tolerance: configuration.webhookTolerance)
-        return { body, signature in
-            try verifier.verify(payload: body, signatureHeader: signature, now: now())
-            return try StripeEventDecoder.decode(body)
-        }
+            ).endpoints,
+            AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints,
+            WalletEndpoints(wallets: wallets, topUps: topUps, idempotency: idempotency).endpoints,
+            PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents).endpoints,
+            AdvisorEndpoints(advisors: advisors, devices: devices).endpoints,
+            CallEndpoints(calls: calls, idempotency: idempotency).endpoints,
+            CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents).endpoints,
+        ]
+        return groups.flatMap { $0 }
     }
 }

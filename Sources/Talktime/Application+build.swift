@@ -7,8 +7,10 @@ import TalktimeCore
 
 /// Assembles the service: the one place where the database, the domain and the HTTP edge are connected.
 /// `serve` runs what this returns, and the tests build the very same thing.
-func buildApplication(configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
-    let components = try await AppComponents(configuration: configuration, logger: logger)
+func buildApplication(configuration: AppConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()) async throws
+    -> some ApplicationProtocol
+{
+    let components = try await AppComponents(configuration: configuration, logger: logger, clock: clock)
     let router = makeRouter(
         endpoints: components.endpoints,
         edge: components.edge,
@@ -18,7 +20,8 @@ func buildApplication(configuration: AppConfiguration, logger: Logger) async thr
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "talktime"),
-        services: [components.client],
+        // The database client first: the others need it, and shut down before it (in reverse order).
+        services: [components.client, components.callAlerts, components.billing],
         logger: logger
     )
     // Refuse to serve a schema this build does not know; the error says which command fixes it.

@@ -1,10 +1,12 @@
 """Small helpers shared by the interoperability tests: Talktime's HTTP API, its CLI, and its database via psql."""
+import json
 import os
 import subprocess
 import time
 import uuid
 
 import requests
+from stripe import WebhookSignature
 
 # What scripts/test hands these tests, and what each is for.
 REQUIRED_ENVIRONMENT = {
@@ -18,6 +20,9 @@ REQUIRED_ENVIRONMENT = {
     "BCRYPT_COST": "the server's BCrypt cost",
     "LOGIN_FAILURE_DELAY_MS": "the server's failed-login delay (0 in tests)",
     "STRIPE_WEBHOOK_SECRETS": "the server's two webhook signing secrets (old,new), as during a rotation",
+    "LIVEKIT_API_KEY": "the server's LiveKit API key",
+    "LIVEKIT_API_SECRET": "the server's LiveKit API secret",
+    "LIVEKIT_API_BASE_URL": "fake_livekit.py, serving as the server's LiveKit",
 }
 
 DEMO_LICENSEE = "demo"
@@ -30,6 +35,16 @@ def missing_environment():
 
 def unique_email(prefix, domain="demo.example"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}@{domain}"
+
+
+def payment_succeeded_event(payment_id, amount=1500):
+    """A `payment_intent.succeeded` event body as Stripe sends it."""
+    return json.dumps({
+        "id": f"evt_{uuid.uuid4().hex}", "object": "event", "api_version": "2024-06-20", "created": int(time.time()),
+        "livemode": False, "type": "payment_intent.succeeded",
+        "data": {"object": {"id": payment_id, "object": "payment_intent", "amount": amount, "amount_received": amount,
+                            "currency": "eur", "status": "succeeded"}},
+    }, separators=(",", ":"))
 
 
 class Talktime:
@@ -69,6 +84,27 @@ class Talktime:
 
     def me(self, access_token):
         return self.http.get(self.url("/v1/me"), headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT)
+
+    def credit_wallet(self, user_id, amount):
+        """Credits an End User of the demo Licensee as a paid top-up does: the top-up row POST /v1/wallet/top-ups
+        would write (these servers have no Stripe key), then its payment's webhook, signed with Stripe's library."""
+        payment_id = f"pi_interop_{uuid.uuid4().hex[:16]}"
+        self.pending_top_up(user_id, payment_id, amount)
+        payload = payment_succeeded_event(payment_id, amount)
+        secret = os.environ["STRIPE_WEBHOOK_SECRETS"].split(",")[-1]
+        response = self.http.post(
+            self.url("/v1/webhooks/stripe"), data=payload.encode(), timeout=TIMEOUT,
+            headers={"Content-Type": "application/json", "Stripe-Signature": WebhookSignature.generate_signature_header(payload, secret)})
+        assert response.status_code == 200, response.text
+
+    def pending_top_up(self, user_id, payment_id, amount):
+        self.sql(
+            """
+            INSERT INTO top_ups (licensee_id, user_id, amount, currency, payment_id, idempotency_key)
+            SELECT l.id, :'user'::uuid, :amount, l.currency, :'payment', :'key' FROM licensees l WHERE l.slug = :'slug'
+            """,
+            user=user_id, amount=amount, payment=payment_id, key=payment_id, slug=DEMO_LICENSEE,
+        )
 
     def jwks(self):
         response = self.http.get(self.url("/.well-known/jwks.json"), timeout=TIMEOUT)

@@ -1,6 +1,5 @@
 """Webhooks signed by Stripe's official Python library (`stripe.WebhookSignature`) against Talktime's
 verification, with the server holding two secrets as during a rotation; and `talktime ledger verify` after."""
-import json
 import os
 import time
 import uuid
@@ -8,7 +7,7 @@ import uuid
 import pytest
 from stripe import WebhookSignature
 
-from talktime_api import DEMO_LICENSEE
+from talktime_api import payment_succeeded_event
 
 
 @pytest.fixture(scope="module")
@@ -23,23 +22,8 @@ def pending_top_up(talktime, registered_user):
     these tests has no Stripe key, so the row is written directly)."""
     payment_id = f"pi_interop_{uuid.uuid4().hex[:16]}"
     me = talktime.me(registered_user["tokens"]["access_token"]).json()
-    talktime.sql(
-        """
-        INSERT INTO top_ups (licensee_id, user_id, amount, currency, payment_id, idempotency_key)
-        SELECT l.id, :'user'::uuid, 1500, l.currency, :'payment', :'key' FROM licensees l WHERE l.slug = :'slug'
-        """,
-        user=me["id"], payment=payment_id, key=payment_id, slug=DEMO_LICENSEE,
-    )
+    talktime.pending_top_up(me["id"], payment_id, 1500)
     return payment_id
-
-
-def event_payload(payment_id, amount=1500):
-    return json.dumps({
-        "id": f"evt_{uuid.uuid4().hex}", "object": "event", "api_version": "2024-06-20", "created": int(time.time()),
-        "livemode": False, "type": "payment_intent.succeeded",
-        "data": {"object": {"id": payment_id, "object": "payment_intent", "amount": amount, "amount_received": amount,
-                            "currency": "eur", "status": "succeeded"}},
-    }, separators=(",", ":"))
 
 
 def wallet_balance(talktime, registered_user):
@@ -59,7 +43,7 @@ def deliver(talktime, payload, header):
 @pytest.mark.parametrize("signer", ["old", "new"])
 def test_a_header_from_the_stripe_library_with_either_secret_is_accepted(talktime, registered_user, pending_top_up, secrets, signer):
     before = wallet_balance(talktime, registered_user)
-    payload = event_payload(pending_top_up)
+    payload = payment_succeeded_event(pending_top_up)
     header = WebhookSignature.generate_signature_header(payload, secrets[0] if signer == "old" else secrets[1])
     response = deliver(talktime, payload, header)
     assert response.status_code == 200, response.text
@@ -68,7 +52,7 @@ def test_a_header_from_the_stripe_library_with_either_secret_is_accepted(talktim
 
 def test_two_v1_signatures_during_a_secret_roll_are_accepted_and_credit_once(talktime, registered_user, pending_top_up, secrets):
     before = wallet_balance(talktime, registered_user)
-    payload = event_payload(pending_top_up)
+    payload = payment_succeeded_event(pending_top_up)
     timestamp = int(time.time())
     signed = f"{timestamp}.{payload}"
     header = (f"t={timestamp},v1={WebhookSignature._compute_signature(signed, secrets[0])},"
@@ -81,7 +65,7 @@ def test_two_v1_signatures_during_a_secret_roll_are_accepted_and_credit_once(tal
 
 def test_a_foreign_secret_a_stale_timestamp_and_a_changed_body_are_rejected(talktime, registered_user, pending_top_up, secrets):
     before = wallet_balance(talktime, registered_user)
-    payload = event_payload(pending_top_up)
+    payload = payment_succeeded_event(pending_top_up)
     attempts = [
         (payload, WebhookSignature.generate_signature_header(payload, "whsec_" + uuid.uuid4().hex)),
         (payload, WebhookSignature.generate_signature_header(payload, secrets[1], timestamp=int(time.time()) - 301)),

@@ -28,6 +28,7 @@ struct AppConfiguration: Sendable {
     var bcryptCost: UInt8
     var identity: IdentityConfiguration
     var stripe: StripeConfiguration
+    var calls: CallConfiguration
 
     /// Reads and validates every value; the first missing or malformed one stops with an error naming it.
     init(reader: ConfigReader) throws(ConfigurationError) {
@@ -47,6 +48,7 @@ struct AppConfiguration: Sendable {
         bcryptCost = try values.optional("bcrypt.cost", default: 12) { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
         identity = try IdentityConfiguration(values: values)
         stripe = try StripeConfiguration(values: values)
+        calls = try CallConfiguration(values: values)
     }
 
     /// Origins such as `https://dashboard.example.com`, comma-separated; each must be scheme and host only.

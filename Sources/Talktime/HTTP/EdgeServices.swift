@@ -16,15 +16,19 @@ struct EdgeServices: Sendable {
         context.clientAddress = clientAddresses.clientAddress(peer: context.peerAddress, forwardedFor: request.headers[values: .xForwardedFor])
         let limits = RateLimitTable.policies(for: endpoint.route, key: .clientAddress).map { ($0, key: context.clientAddress) }
         let limitHeaders = try await rateLimiter.enforce(limits, logger: context.logger)
+        var callerLimitHeaders = HTTPFields()
         var principal: Principal?
         if endpoint.access != .anonymous {
             guard let bearer = request.headers.bearerToken else { throw Problem.unauthenticated() }
             let caller = try await authenticate(bearer, context.logger)
             guard endpoint.permits(caller) else { throw Problem.forbidden() }
             principal = caller
+            let callerLimits = RateLimitTable.policies(for: endpoint.route, key: .caller).map { ($0, key: caller.id.uuidString) }
+            callerLimitHeaders = try await rateLimiter.enforce(callerLimits, logger: context.logger)
         }
         var response = try await endpoint.handler(request, context, principal)
         response.headers.append(contentsOf: limitHeaders)
+        response.headers.append(contentsOf: callerLimitHeaders)
         return response
     }
 }

@@ -69,6 +69,11 @@ enum ProblemType {
     static let paymentRejected = "urn:talktime:problem:payment-rejected"
     static let paymentUnavailable = "urn:talktime:problem:payment-unavailable"
     static let invalidWebhook = "urn:talktime:problem:invalid-webhook"
+    static let advisorNotAvailable = "urn:talktime:problem:advisor-not-available"
+    static let alreadyInCall = "urn:talktime:problem:already-in-call"
+    static let concurrentCallLimit = "urn:talktime:problem:concurrent-call-limit"
+    static let callState = "urn:talktime:problem:call-state"
+    static let callsUnavailable = "urn:talktime:problem:calls-unavailable"
 }
 
 extension Problem {

@@ -22,6 +22,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return try error.problem.response(from: request, context: context)
         } catch let error as WalletError {
             return try error.problem.response(from: request, context: context)
+        } catch let error as CallError {
+            return try error.problem.response(from: request, context: context)
+        } catch is DeviceNotFound {
+            return try Problem.notFound().response(from: request, context: context)
         } catch is PasswordHasherBusy {
             let problem = Problem(
                 status: .serviceUnavailable, type: ProblemType.busy, detail: "The server is busy checking passwords; retry shortly.",

@@ -28,6 +28,15 @@ enum RateLimitTable {
         "POST /v1/auth/password": [
             RateLimitPolicy(name: "password-change-account", limit: 10, window: .seconds(3600), key: .account)
         ],
+        "POST /v1/calls": [
+            RateLimitPolicy(name: "call-start-user", limit: 20, window: .seconds(60), key: .caller)
+        ],
+        "GET /v1/calls/{id}/token": [
+            RateLimitPolicy(name: "call-token-user", limit: 30, window: .seconds(60), key: .caller)
+        ],
+        "POST /v1/webhooks/livekit": [
+            RateLimitPolicy(name: "livekit-webhook-ip", limit: 1200, window: .seconds(60), key: .clientAddress)
+        ],
     ]
 
     static func policies(for route: String, key: RateLimitPolicy.Key) -> [RateLimitPolicy] {

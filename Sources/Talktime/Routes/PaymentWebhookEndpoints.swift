@@ -29,7 +29,7 @@ struct PaymentWebhookEndpoints: Sendable {
                 }
                 let outcome = try await processor.process(envelope, logger: context.logger)
                 context.logger.info("stripe webhook processed", metadata: ["outcome": "\(outcome.rawValue)"])
-                return try .json(WalletDTO.WebhookReceived())
+                return try .json(WebhookReceivedDTO())
             }
         ]
     }

@@ -31,11 +31,6 @@ enum WalletDTO {
         }
     }
 
-    struct Page<Item: Encodable>: Encodable {
-        let data: [Item]
-        let hasMore: Bool
-    }
-
     struct CreateTopUp: Decodable {
         let amount: Int64
     }
@@ -83,9 +78,5 @@ enum WalletDTO {
             reason = adjustment.reason
             createdAt = adjustment.createdAt
         }
-    }
-
-    struct WebhookReceived: Encodable {
-        let received = true
     }
 }

@@ -15,17 +15,9 @@ struct WalletEndpoints: Sendable {
                 try .json(WalletDTO.Wallet(try await wallets.wallet(of: principal, logger: context.logger)))
             },
             Endpoint(.get, "/v1/wallet/transactions", access: .roles(.endUser)) { request, context, principal in
-                let query = request.uri.queryParameters
-                let limit = try query.get("limit").map { text in
-                    guard let limit = Int(text) else { throw Problem.badRequest("'limit' must be an integer between 1 and 100.") }
-                    return limit
-                }
-                let startingAfter = try query.get("starting_after").map { text in
-                    guard let id = UUID(uuidString: text) else { throw Problem.badRequest("'starting_after' must be a transaction id.") }
-                    return id
-                }
-                let page = try await wallets.movements(of: principal, limit: limit ?? 20, startingAfter: startingAfter, logger: context.logger)
-                return try .json(WalletDTO.Page(data: page.movements.map(WalletDTO.Transaction.init), hasMore: page.hasMore))
+                let (limit, startingAfter) = try request.pageQuery()
+                let page = try await wallets.movements(of: principal, limit: limit, startingAfter: startingAfter, logger: context.logger)
+                return try .json(PageDTO(data: page.movements.map(WalletDTO.Transaction.init), hasMore: page.hasMore))
             },
             Endpoint(.post, "/v1/wallet/top-ups", access: .roles(.endUser)) { request, context, principal in
                 try await idempotency.run(request, context: context, principal: principal) { request, key in

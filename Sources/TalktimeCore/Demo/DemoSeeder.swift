@@ -5,6 +5,8 @@ import PostgresNIO
 /// Seeds a demo Licensee with one account of each tenant role, so a newcomer has something to call.
 public struct DemoSeeder: Sendable {
     public static let licenseeSlug = "demo"
+    /// The demo End User's starting balance, in cents: ten minutes at the demo Advisor's rate and some.
+    public static let demoCredit: Int64 = 2_500
 
     /// A demo account's credentials, printed once when the account is made.
     public struct Login: Sendable, Equatable {
@@ -57,6 +59,14 @@ public struct DemoSeeder: Sendable {
                     """,
                     logger: logger
                 ).collect().first!.decode(UUID.self)
+                if role == .endUser {
+                    // Enough for a few minutes with the demo Advisor, so the first call can start at once.
+                    let credit = try Posting(
+                        licenseeID: licenseeID, currency: "EUR", kind: .promo, idempotencyKey: "demo-credit:\(userID.uuidString.lowercased())",
+                        legs: [.init(.wallet(of: userID), Self.demoCredit), .init(.promotions, -Self.demoCredit)],
+                        metadata: ["reason": "demo credit"])
+                    _ = try await Ledger(database: database).post(credit, on: connection, logger: logger)
+                }
                 if role == .advisor {
                     try await connection.query(
                         """

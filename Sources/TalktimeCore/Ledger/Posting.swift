@@ -65,13 +65,15 @@ extension Posting {
     /// Licensee's commission are floors of their shares, the Advisor gets the rest, so the parts add up exactly.
     public static func callCharge(
         licenseeID: UUID, currency: String, idempotencyKey: String, wallet user: UUID, advisor: UUID, gross: Int64,
-        platformFeeBasisPoints: Int, commissionBasisPoints: Int, metadata: [String: String] = [:]
+        platformFeeBasisPoints: Int, commissionBasisPoints: Int, metadata: [String: String] = [:], spreadBy spreadKey: String? = nil
     ) throws(LedgerError) -> Posting {
+        // The hot accounts' shard follows the key, unless the caller spreads a whole batch over one shard.
+        let spreadKey = spreadKey ?? idempotencyKey
         let split = try ChargeSplit(gross: gross, platformFeeBasisPoints: platformFeeBasisPoints, commissionBasisPoints: commissionBasisPoints)
         var legs = [Leg(.wallet(of: user), -gross)]
         if split.advisor > 0 { legs.append(Leg(.advisorEarnings(of: advisor), split.advisor)) }
-        if split.licensee > 0 { legs.append(Leg(.licenseeEarnings(spreadBy: idempotencyKey), split.licensee)) }
-        if split.platform > 0 { legs.append(Leg(.platformRevenue(spreadBy: idempotencyKey), split.platform)) }
+        if split.licensee > 0 { legs.append(Leg(.licenseeEarnings(spreadBy: spreadKey), split.licensee)) }
+        if split.platform > 0 { legs.append(Leg(.platformRevenue(spreadBy: spreadKey), split.platform)) }
         return try Posting(
             licenseeID: licenseeID, currency: currency, kind: .callCharge, idempotencyKey: idempotencyKey, legs: legs, metadata: metadata)
     }

@@ -8,6 +8,8 @@ public struct RateLimitPolicy: Sendable, Hashable {
         case clientAddress = "ip"
         /// The account named in the request (an email, an account id).
         case account
+        /// The signed-in caller (an account or an API key), counted once the request is authenticated.
+        case caller = "user"
     }
 
     public let name: String

@@ -32,15 +32,16 @@ struct IdentityWorld: Sendable {
     let beta: Tenant
 
     /// Runs `body` against a fresh database and the real application built from `overrides`.
-    /// `.live` serves over a real socket from 127.0.0.1, for tests that need client addresses.
+    /// `.live` serves over a real socket from 127.0.0.1, for tests that need client addresses; `clock` is the
+    /// application's clock (the system's unless a test moves time itself).
     static func run(
-        _ overrides: [String: String] = [:], transport: TestingSetup = .router,
+        _ overrides: [String: String] = [:], transport: TestingSetup = .router, clock: any WallClock = SystemWallClock(),
         test body: @escaping @Sendable (IdentityWorld) async throws -> Void
     ) async throws {
         try await TestPostgres.withDatabase { database in
             let licensees = try await seedLicensees(database)
             let configuration = try makeConfiguration(overrides, database: database)
-            let app = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
+            let app = try await buildApplication(configuration: configuration, logger: TestPostgres.logger, clock: clock)
             try await app.test(transport) { client in
                 let http = TestHTTP(client: client)
                 let world = try await make(http: http, database: database, licensees: licensees)

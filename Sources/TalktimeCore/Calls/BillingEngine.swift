@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Charges active calls increment by increment, ends the calls whose paid time ran out or whose ring timed out,
+/// and closes their rooms. Runs in every instance at once: work is claimed with `FOR UPDATE SKIP LOCKED`.
+///
+/// Exactly once: increment `n` of a call is charged under the ledger key `call:<id>:<n>`, in the same database
+/// transaction that records it on the call row. A crash rolls both back, so the next round charges it again;
+/// a charge that was committed without its record (by a version that posted separately, or by hand) is found
+/// as a replay and recorded without moving money twice.
+public final class BillingEngine: Service, Sendable {
+    /// What one round did.
+    public struct Round: Sendable, Equatable {
+        public var charged = 0
+        public var unpaid = 0
+        public var ended = 0
+        public var missed = 0
+        public var roomsClosed = 0
+        public var reconciled = 0
+
+        public init() {}
+    }
+
+    /// Test seams: called inside the charging transaction after the ledger posted and before the calls are
+    /// recorded. Throwing there is a crash between the two.
+    public struct Hooks: Sendable {
+        public var afterCharging: @Sendable ([UUID]) async throws -> Void = { _ in }
+
+        public init() {}
+    }
+
+    let calls: CallService
+    let hooks: Hooks
+    let logger: Logger
+
+    public init(calls: CallService, hooks: Hooks = Hooks(), logger: Logger) {
+        self.calls = calls
+        self.hooks = hooks
+        self.logger = logger
+    }
+
+    var database: Database { calls.database }
+    var clock: any WallClock { calls.clock }
+    var settings: CallSettings { calls.settings }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                _ = try await runRound()
+            } catch {
+                logger.error("a billing round failed; the next one retries it", metadata: ["error": "\(error)"])
+            }
+            // A round in progress is finished before shutdown; only the wait between rounds is cut short.
+            let wake = try await nextWake()
+            try? await cancelWhenGracefulShutdown { try await self.clock.sleep(until: wake) }
+        }
+    }
+
+    /// Runs every kind of work that is due now, charging in batches until no call is due.
+    public func runRound() async throws -> Round {
+        var round = Round()
+        let now = clock.now()
+        while true {
+            let (charged, unpaid) = try await chargeDueCalls(now: now)
+            round.charged += charged
+            round.unpaid += unpaid
+            if charged + unpaid < settings.billingBatchSize { break }
+        }
+        let (ended, missed) = try await finishExpiredCalls(now: now)
+        round.ended = ended.count
+        round.missed = missed
+        round.roomsClosed = try await closeOpenRooms(now: now)
+        round.reconciled = try await reconcileRooms(now: now)
+        return round
+    }
+
+    /// The earliest moment something will be due, but no later than one poll interval from now.
+    func nextWake() async throws -> Date {
+        let now = clock.now()
+        let latest = now.adding(settings.billingPollInterval)
+        let next = try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT least(
+                    (SELECT min(coalesce(ends_at, paid_until)) FROM calls WHERE status = 'active'),
+                    (SELECT min(ring_deadline) FROM calls WHERE status = 'ringing'))
+                """, logger: logger
+            ).collect().first?.decode(Date?.self)
+        }
+        guard let next else { return latest }
+        return min(max(next, now), latest)
+    }
+
+    /// Charges the next increment of up to one batch of due calls in one transaction: the calls are locked with
+    /// `FOR UPDATE SKIP LOCKED` (another engine takes the others), charged with one batch posting, and recorded.
+    func chargeDueCalls(now: Date) async throws -> (charged: Int, unpaid: Int) {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            var due: [Call] = []
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: CallRecords.columns.sql) FROM calls
+                WHERE status = 'active' AND ends_at IS NULL AND paid_until <= \(now)
+                ORDER BY paid_until
+                LIMIT \(settings.billingBatchSize)
+                FOR UPDATE SKIP LOCKED
+                """, logger: logger)
+            for try await row in rows { due.append(try CallRecords.decode(row)) }
+            guard !due.isEmpty else { return (0, 0) }
+
+            // One shard of the hot accounts for the whole batch: each is locked and written once.
+            let spreadKey = UUID().uuidString
+            let priced = due.filter { $0.price.incrementPrice > 0 }
+            let postings = try priced.map { try $0.price.charge(increment: $0.billedIncrements + 1, of: $0.billingRef, spreadBy: spreadKey) }
+            let outcomes = try await Ledger.postBatch(postings, on: connection, logger: logger)
+            var paid = Set(due.filter { $0.price.incrementPrice == 0 }.map(\.id))
+            for (call, outcome) in zip(priced, outcomes) where outcome != .insufficientFunds { paid.insert(call.id) }
+            try await hooks.afterCharging(due.map(\.id))
+
+            let ids = due.map(\.id)
+            let isPaid = ids.map(paid.contains)
+            try await connection.query(
+                """
+                UPDATE calls c SET
+                    billed_increments = c.billed_increments + CASE WHEN u.paid THEN 1 ELSE 0 END,
+                    billed_amount_minor = c.billed_amount_minor + CASE WHEN u.paid THEN c.increment_price_minor ELSE 0 END,
+                    paid_until = CASE WHEN u.paid THEN c.paid_until + make_interval(secs => c.increment_seconds) ELSE c.paid_until END,
+                    ends_at = CASE WHEN u.paid THEN NULL ELSE c.paid_until END
+                FROM unnest(\(ids)::uuid[], \(isPaid)::boolean[]) AS u(id, paid)
+                WHERE c.id = u.id
+                """, logger: logger)
+            return (paid.count, ids.count - paid.count)
+        }
+    }
+
+    /// Ends active calls whose paid time is over and marks ringing calls past their deadline missed; then
+    /// closes their rooms. Returns the calls ended for want of funds and the count of missed calls.
+    func finishExpiredCalls(now: Date) async throws -> (ended: [Call], missed: Int) {
+        let (ended, missed) = try await database.withTransaction(.platform, logger: logger) { connection in
+            let unpaid = try await connection.query(
+                """
+                SELECT id FROM calls WHERE status = 'active' AND paid_until <= \(now) AND ends_at <= \(now)
+                LIMIT \(settings.billingBatchSize) FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+            let ended = try await CallRecords.finish(unpaid, status: .ended, reason: .insufficientFunds, at: now, on: connection, logger: logger)
+            let unanswered = try await connection.query(
+                """
+                SELECT id FROM calls WHERE status = 'ringing' AND ring_deadline <= \(now)
+                LIMIT \(settings.billingBatchSize) FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+            let missed = try await CallRecords.finish(unanswered, status: .missed, reason: .missed, at: now, on: connection, logger: logger)
+            return (ended, missed)
+        }
+        for call in ended + missed { await calls.closeRoom(of: call, logger: logger) }
+        return (ended, missed.count)
+    }
+
+    /// Closes the rooms of finished calls that an earlier attempt could not close.
+    func closeOpenRooms(now: Date) async throws -> Int {
+        let pending = try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT \(unescaped: CallRecords.columns.sql) FROM calls
+                WHERE room_closed_at IS NULL AND status NOT IN ('ringing', 'active') AND ended_at <= \(now.adding(.seconds(-10)))
+                ORDER BY ended_at LIMIT 50
+                """, logger: logger
+            ).collect().map(CallRecords.decode)
+        }
+        for call in pending { await calls.closeRoom(of: call, logger: logger) }
+        return pending.count
+    }
+
+    /// Asks the media service who is in the rooms of active calls not checked for a while, and ends the calls
+    /// whose room is empty: the room events that would have ended them were lost.
+    func reconcileRooms(now: Date) async throws -> Int {
+        let interval = settings.reconcileInterval
+        let stale = now.adding(.zero - interval)
+        let candidates = try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE calls SET reconciled_at = \(now)
+                WHERE id IN (
+                    SELECT id FROM calls
+                    WHERE status = 'active' AND answered_at <= \(stale) AND coalesce(reconciled_at, answered_at) <= \(stale)
+                    ORDER BY coalesce(reconciled_at, answered_at) LIMIT 20 FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: CallRecords.columns.sql)
+                """, logger: logger
+            ).collect().map(CallRecords.decode)
+        }
+        var ended = 0
+        for call in candidates {
+            do {
+                guard let account = try await calls.credentials.credentials(forLicensee: call.licenseeID, logger: logger) else { continue }
+                let present = try await calls.rooms.participants(inRoom: call.roomName, credentials: account, logger: logger)
+                guard present.isEmpty else { continue }
+                try await calls.finish(call.id, status: .ended, reason: .roomEmpty, scope: .platform, logger: logger)
+                ended += 1
+            } catch {
+                logger.warning("could not reconcile a call's room", metadata: ["call_id": "\(call.id)", "error": "\(error)"])
+            }
+        }
+        return ended
+    }
+}

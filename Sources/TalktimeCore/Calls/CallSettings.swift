@@ -1,0 +1,19 @@
+import Foundation
+
+/// The knobs of calls and billing, from configuration.
+public struct CallSettings: Sendable {
+    /// How long a call rings before it is missed.
+    public var ringTimeout: Duration = .seconds(30)
+    /// How long a room join token may be used to join (reconnects fetch a fresh one).
+    public var joinTokenLifetime: Duration = .seconds(300)
+    /// How long an empty room lives at the media service.
+    public var roomEmptyTimeout: Duration = .seconds(60)
+    /// Calls charged per database round trip when many are due at once.
+    public var billingBatchSize = 500
+    /// The longest the billing engine sleeps between rounds when nothing is due sooner.
+    public var billingPollInterval: Duration = .seconds(1)
+    /// How often an active call's room is checked for participants, to end calls whose room events were lost.
+    public var reconcileInterval: Duration = .seconds(60)
+
+    public init() {}
+}

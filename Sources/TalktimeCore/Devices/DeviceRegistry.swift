@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The devices a user receives pushes on.
+public struct DeviceRegistry: Sendable {
+    /// A registered device; its token is never shown back.
+    public struct Device: Sendable, Equatable {
+        public var id: UUID
+        public var platform: DevicePlatform
+        public var createdAt: Date
+    }
+
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Registers `token` for the user; a token registered before (by this user or another of the Licensee)
+    /// moves to this user and keeps its id.
+    public func register(platform: DevicePlatform, token: String, for user: Principal, logger: Logger) async throws -> Device {
+        guard let licenseeID = user.licenseeID, !user.isAPIKey else { throw CallError.invalidChange("Only a user's app registers devices.") }
+        let token = token.trimmingCharacters(in: .whitespaces)
+        guard (1...4096).contains(token.utf8.count), token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw CallError.invalidChange("'token' must be 1 to 4096 printable ASCII characters.")
+        }
+        if platform == .ios, !(token.count.isMultiple(of: 2) && token.allSatisfy(\.isHexDigit)) {
+            throw CallError.invalidChange("An iOS VoIP 'token' is hexadecimal.")
+        }
+        return try await database.withTransaction(.licensee(licenseeID), logger: logger) { connection in
+            let row = try await connection.query(
+                """
+                INSERT INTO devices (licensee_id, user_id, platform, token) VALUES (\(licenseeID), \(user.id), \(platform.rawValue), \(token))
+                ON CONFLICT (licensee_id, platform, token) DO UPDATE SET user_id = excluded.user_id, updated_at = now()
+                RETURNING id, created_at
+                """, logger: logger
+            ).collect().first
+            guard let (id, createdAt) = try row?.decode((UUID, Date).self) else { throw CallError.invalidChange("The device was not saved.") }
+            return Device(id: id, platform: platform, createdAt: createdAt)
+        }
+    }
+
+    /// Forgets one of the user's own devices; someone else's device is not found.
+    public func remove(_ id: UUID, of user: Principal, logger: Logger) async throws {
+        guard let licenseeID = user.licenseeID else { throw CallError.callNotFound }
+        let deleted = try await database.withTransaction(.licensee(licenseeID), logger: logger) { connection in
+            try await connection.query("DELETE FROM devices WHERE id = \(id) AND user_id = \(user.id) RETURNING id", logger: logger).collect()
+        }
+        guard !deleted.isEmpty else { throw DeviceNotFound() }
+    }
+}
+
+/// No such device among the user's own.
+public struct DeviceNotFound: Error, Sendable {}

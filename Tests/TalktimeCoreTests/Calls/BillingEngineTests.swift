@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import TalktimeTestSupport
+import Testing
+
+@testable import TalktimeCore
+
+/// The billing engine against a real PostgreSQL on a test clock: exactly once under crashes and several engines.
+@Suite struct BillingEngineTests {
+    let logger = TestPostgres.logger
+
+    @Test func anEngineKilledBetweenChargingAndRecordingChargesNothingTwiceAndSkipsNothing() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 20, balance: 10_000, start: clock.now())
+                let calls = CallService.forTests(database: database, clock: clock)
+
+                // The first engine dies after its ledger batch, before it records the charges on the calls.
+                var hooks = BillingEngine.Hooks()
+                hooks.afterCharging = { _ in throw EngineKilled() }
+                let doomed = BillingEngine(calls: calls, hooks: hooks, logger: logger)
+                await #expect(throws: EngineKilled.self) { try await doomed.runRound() }
+                #expect(try await chargeCount(database) == 0)
+
+                // A charge that reached the ledger without its record (as a process dying between two commits
+                // would leave it): the restarted engine finds it as a replay and does not post it again.
+                let first = fixture.callIDs[0]
+                let price = CallPrice(
+                    currency: "EUR", ratePerMinute: 120, incrementSeconds: 60, commissionBasisPoints: 2000, platformFeeBasisPoints: 1000)
+                let orphan = try price.charge(
+                    increment: 1,
+                    of: CallBillingRef(id: first, licenseeID: fixture.licenseeID, callerID: fixture.callerIDs[0], advisorID: fixture.advisorIDs[0]))
+                _ = try await Ledger(database: database).post(orphan, logger: logger)
+
+                let restarted = BillingEngine(calls: calls, logger: logger)
+                for _ in 0..<3 {
+                    _ = try await restarted.runRound()
+                    clock.advance(by: .seconds(60))
+                }
+                #expect(try await chargeCount(database) == 20 * 3)
+                for (index, caller) in fixture.callerIDs.enumerated() {
+                    #expect(
+                        try await walletBalance(caller, fixture: fixture, database: database) == 10_000 - 3 * fixture.incrementPrice,
+                        "caller \(index)")
+                }
+                let billed = try await billedIncrements(database)
+                #expect(billed == Array(repeating: 3, count: 20))
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
+    @Test func threeEnginesChargeEveryIncrementOfAThousandCallsExactlyOnce() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let count = 1_000
+                let increments = 3
+                let fixture = try await ActiveCallsFixture.create(in: database, count: count, balance: 1_000_000, start: clock.now())
+                var settings = CallSettings.withoutReconciliation
+                settings.billingBatchSize = 100
+                let engines = (0..<3).map { _ in
+                    BillingEngine(calls: CallService.forTests(database: database, clock: clock, settings: settings), logger: logger)
+                }
+                for _ in 0..<increments {
+                    let rounds = try await withThrowingTaskGroup(of: BillingEngine.Round.self) { group in
+                        for engine in engines { group.addTask { try await engine.runRound() } }
+                        return try await group.reduce(into: [BillingEngine.Round]()) { $0.append($1) }
+                    }
+                    #expect(rounds.map(\.charged).reduce(0, +) == count)
+                    clock.advance(by: .seconds(60))
+                }
+                #expect(try await chargeCount(database) == count * increments)
+                // Every (call, increment) key once, and nothing else.
+                let keys = try await database.withTransaction(.platform, logger: logger) { connection in
+                    try await connection.query(
+                        "SELECT count(DISTINCT idempotency_key)::int8 FROM ledger_transactions WHERE kind = 'call_charge'", logger: logger
+                    ).collect().first!.decode(Int64.self)
+                }
+                #expect(keys == Int64(count * increments))
+                #expect(Set(try await billedIncrements(database)) == [increments])
+                let spent = try await database.withTransaction(.platform, logger: logger) { connection in
+                    try await connection.query(
+                        "SELECT sum(1000000 - balance)::int8 FROM ledger_accounts WHERE kind = 'wallet'", logger: logger
+                    ).collect().first!.decode(Int64.self)
+                }
+                #expect(spent == Int64(count * increments) * fixture.incrementPrice)
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
+    @Test func aCallThatCannotPayItsNextIncrementEndsWhenItsPaidTimeRunsOut() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let start = clock.now()
+                // 250 pays two increments of 120, not a third.
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 1, balance: 250, start: start)
+                let rooms = RecordingCallRooms()
+                let calls = CallService.forTests(database: database, clock: clock, rooms: rooms)
+                let engine = BillingEngine(calls: calls, logger: logger)
+                _ = try await engine.runRound()
+                clock.advance(by: .seconds(60))
+                _ = try await engine.runRound()
+                clock.advance(by: .seconds(60))
+                let unpaid = try await engine.runRound()
+                #expect(unpaid.unpaid == 1)
+                #expect(unpaid.ended == 1)
+                let call = try #require(try await find(fixture.callIDs[0], database: database))
+                #expect(call.status == .ended)
+                #expect(call.endReason == .insufficientFunds)
+                #expect(call.billedIncrements == 2)
+                #expect(call.billedAmount == 240)
+                #expect(call.endedAt == start.addingTimeInterval(120))
+                #expect(rooms.deletedRooms == [call.roomName])
+                #expect(try await presence(of: fixture.advisorIDs[0], database: database) == "available")
+                #expect(try await walletBalance(fixture.callerIDs[0], fixture: fixture, database: database) == 10)
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
+    // MARK: - Reading back
+
+    private func chargeCount(_ database: Database) async throws -> Int {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            Int(
+                try await connection.query("SELECT count(*) FROM ledger_transactions WHERE kind = 'call_charge'", logger: logger)
+                    .collect().first!.decode(Int64.self))
+        }
+    }
+
+    private func billedIncrements(_ database: Database) async throws -> [Int] {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query("SELECT billed_increments FROM calls ORDER BY id", logger: logger).collect().map {
+                Int(try $0.decode(Int32.self))
+            }
+        }
+    }
+
+    private func walletBalance(_ user: UUID, fixture: ActiveCallsFixture, database: Database) async throws -> Int64 {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                "SELECT balance FROM ledger_accounts WHERE kind = 'wallet' AND owner_id = \(user)", logger: logger
+            ).collect().first!.decode(Int64.self)
+        }
+    }
+
+    private func find(_ id: UUID, database: Database) async throws -> Call? {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await CallRecords.find(id, lock: false, on: connection, logger: logger)
+        }
+    }
+
+    private func presence(of advisor: UUID, database: Database) async throws -> String {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query("SELECT presence FROM advisor_profiles WHERE user_id = \(advisor)", logger: logger)
+                .collect().first!.decode(String.self)
+        }
+    }
+}
+
+struct EngineKilled: Error {}
+
+/// Alerts kept in memory.
+final class RecordingAlerts: IncomingCallAlerting, Sendable {
+    let announced = Mutex<[UUID]>([])
+    func announce(_ call: Call, callerName: String) { announced.withLock { $0.append(call.id) } }
+}
+
+extension CallService {
+    static func forTests(
+        database: Database, clock: TestClock, rooms: RecordingCallRooms = RecordingCallRooms(), alerts: RecordingAlerts = RecordingAlerts(),
+        settings: CallSettings = .withoutReconciliation
+    ) -> CallService {
+        CallService(
+            database: database, rooms: rooms, credentials: SharedCallRoomCredentials(RecordingCallRooms.credentials), alerts: alerts,
+            clock: clock, settings: settings)
+    }
+}
+
+extension CallSettings {
+    /// Settings under which the engine never asks the media service who is in a room (the recording rooms of
+    /// these tests hold nobody, which reconciliation would take for lost events).
+    static var withoutReconciliation: CallSettings {
+        var settings = CallSettings()
+        settings.reconcileInterval = .seconds(365 * 86_400)
+        return settings
+    }
+}

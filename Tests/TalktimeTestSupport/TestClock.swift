@@ -1,0 +1,24 @@
+import Foundation
+import Synchronization
+import TalktimeCore
+
+/// A clock that stands still until the test moves it. Its sleeps wait a few real milliseconds and return, so a
+/// service looping on it re-reads the time soon after every move.
+public final class TestClock: WallClock, Sendable {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        current = Mutex(start)
+    }
+
+    public func now() -> Date { current.withLock { $0 } }
+
+    public func advance(by duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+
+    public func sleep(until deadline: Date) async throws {
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}

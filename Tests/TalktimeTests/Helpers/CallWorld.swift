@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import TalktimeCore
+import TalktimeTestSupport
+import Testing
+
+@testable import Talktime
+
+/// `IdentityWorld` with calls: the application talks to a fake LiveKit on loopback and runs on a test clock
+/// that starts now (so LiveKit's own clock agrees with it) and moves only when the test moves it. Each tenant's
+/// Advisor is approved and available at 120 per minute in 60-second increments.
+struct CallWorld: Sendable {
+    let world: IdentityWorld
+    let liveKit: FakeLiveKit
+    let clock: TestClock
+
+    var http: TestHTTP { world.http }
+    var alpha: IdentityWorld.Tenant { world.alpha }
+    var beta: IdentityWorld.Tenant { world.beta }
+
+    static func run(_ overrides: [String: String] = [:], test body: @escaping @Sendable (CallWorld) async throws -> Void) async throws {
+        try await FakeLiveKit.run { liveKit in
+            var environment = [
+                "LIVEKIT_URL": liveKit.credentials.serverURL,
+                "LIVEKIT_API_KEY": liveKit.apiKey,
+                "LIVEKIT_API_SECRET": liveKit.apiSecret,
+                "CALL_RING_TIMEOUT_SECONDS": "30",
+                "BILLING_POLL_INTERVAL_MS": "10",
+            ]
+            environment.merge(overrides) { _, new in new }
+            let clock = TestClock(Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
+            try await IdentityWorld.run(environment, clock: clock) { world in
+                let calls = CallWorld(world: world, liveKit: liveKit, clock: clock)
+                for tenant in [world.alpha, world.beta] {
+                    try await calls.approveAdvisor(of: tenant)
+                }
+                try await body(calls)
+            }
+        }
+    }
+
+    /// Approves the tenant's Advisors (there is no admin route for it yet) and makes the one signed in with
+    /// `token` (the tenant's first, unless given) available.
+    func approveAdvisor(of tenant: IdentityWorld.Tenant, token: String? = nil, rate: Int = 120) async throws {
+        _ = try await world.superuser(
+            "UPDATE advisor_profiles SET approval_status = 'approved' WHERE licensee_id = '\(tenant.id.uuidString.lowercased())'")
+        let reply = try await http.send(
+            .patch, "/v1/advisors/me", json: ["rate_per_minute": rate, "presence": "available"], token: token ?? tenant.advisorToken)
+        #expect(reply.status == .ok, "advisor update: \(reply.text)")
+    }
+
+    func id(of token: String) async throws -> UUID {
+        let me = try await http.send(.get, "/v1/me", token: token)
+        return try #require(me.string("id").flatMap(UUID.init(uuidString:)), "me: \(me.text)")
+    }
+
+    /// Credits the tenant's End User's wallet through the admin adjustment route.
+    func fund(_ tenant: IdentityWorld.Tenant, _ amount: Int) async throws {
+        let user = try await id(of: tenant.endUserToken)
+        let reply = try await http.send(
+            .post, "/v1/admin/users/\(user.uuidString)/wallet/adjustments", json: ["amount": amount, "reason": "test credit"],
+            token: tenant.adminToken, headers: [.idempotencyKey: UUID().uuidString])
+        #expect(reply.status == .created || reply.status == .ok, "adjustment: \(reply.text)")
+    }
+
+    /// Starts a call from the tenant's End User to its Advisor.
+    func startCall(_ tenant: IdentityWorld.Tenant, token: String? = nil, key: String = UUID().uuidString) async throws -> TestHTTP.Reply {
+        let advisor = try await id(of: tenant.advisorToken)
+        return try await http.send(
+            .post, "/v1/calls", json: ["advisor_id": advisor.uuidString], token: token ?? tenant.endUserToken, headers: [.idempotencyKey: key])
+    }
+
+    func call(_ id: String, token: String) async throws -> [String: any Sendable] {
+        try await http.send(.get, "/v1/calls/\(id)", token: token).json
+    }
+
+    func balance(_ tenant: IdentityWorld.Tenant) async throws -> Int? {
+        try await http.send(.get, "/v1/wallet", token: tenant.endUserToken).json["balance"] as? Int
+    }
+
+    func presence(of tenant: IdentityWorld.Tenant) async throws -> String? {
+        let advisor = try await id(of: tenant.advisorToken)
+        return try await http.send(.get, "/v1/advisors/\(advisor.uuidString)", token: tenant.endUserToken).string("presence")
+    }
+
+    /// Waits (in real time, up to five seconds) until `condition` holds: the billing engine runs on its own.
+    func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
+        for _ in 0..<500 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("timed out waiting until \(what)")
+        throw CancellationError()
+    }
+
+    /// Signs `body` as livekit-server does and posts it to the webhook route.
+    func deliverWebhook(_ body: String, authorization: String? = nil) async throws -> TestHTTP.Reply {
+        var headers: HTTPFields = [.contentType: "application/webhook+json"]
+        if let authorization {
+            headers[.authorization] = authorization
+        } else {
+            headers[.authorization] = try await liveKit.webhookAuthorization(for: body, issuedAt: clock.now())
+        }
+        return try await http.send(.post, "/v1/webhooks/livekit", raw: Array(body.utf8), headers: headers)
+    }
+}
