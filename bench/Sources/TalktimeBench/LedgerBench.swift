@@ -89,9 +89,11 @@ enum LedgerBench {
     }
 
     static func withDatabase(url: String, connections: Int, _ body: (Database) async throws -> Void) async throws {
-        let client = PostgresClient(configuration: try DatabaseURL(url).clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try DatabaseURL(url).clientConfiguration(maximumConnections: connections), backgroundLogger: logger)
         try await client.whileRunning {
-            try await body(Database(client: client, poolMetrics: DatabasePoolMetrics(maximumConnections: connections, factory: NOOPMetricsHandler.instance)))
+            try await body(
+                Database(client: client, poolMetrics: DatabasePoolMetrics(maximumConnections: connections, factory: NOOPMetricsHandler.instance)))
         }
     }
 }

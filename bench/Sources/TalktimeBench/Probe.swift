@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A paced latency probe: one keep-alive connection, a GET every 1/rate seconds, each request's time from
@@ -9,24 +9,42 @@ import Glibc
 /// ordinary request waiting rather than how fast the client can go.
 struct Probe {
     let port: UInt16
-    let path: String
-    let token: String?
+    /// What the probe reports itself as.
+    let label: String
+    /// The bytes of request number `n` (from 0); an ordinary probe sends the same request every time.
+    let request: (Int) -> [UInt8]
+    /// The status a successful request gets.
+    let expectedStatus: Int
 
-    func run(seconds: Double, rate: Double) {
+    /// GETs of `path`, with a bearer token when given.
+    init(port: UInt16, path: String, token: String?) {
+        var text = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if let token { text += "Authorization: Bearer \(token)\r\n" }
+        text += "\r\n"
+        let bytes = Array(text.utf8)
+        self.init(port: port, label: path, expectedStatus: 200) { _ in bytes }
+    }
+
+    init(port: UInt16, label: String, expectedStatus: Int, request: @escaping (Int) -> [UInt8]) {
+        self.port = port
+        self.label = label
+        self.request = request
+        self.expectedStatus = expectedStatus
+    }
+
+    /// Sends requests for `seconds` at `rate` a second (or until `limit` requests), then prints percentiles.
+    func run(seconds: Double, rate: Double, limit: Int = .max) {
         let socket = connectToServer()
-        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        if let token { request += "Authorization: Bearer \(token)\r\n" }
-        request += "\r\n"
-        let bytes = Array(request.utf8)
         var latencies: [Double] = []
         var failures = 0
         let clock = ContinuousClock()
         let end = clock.now + .seconds(seconds)
         var next = clock.now
-        while clock.now < end {
+        while clock.now < end, latencies.count < limit {
+            let bytes = request(latencies.count)
             let start = clock.now
             _ = bytes.withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
-            if readResponse(socket) != 200 { failures += 1 }
+            if readResponse(socket) != expectedStatus { failures += 1 }
             let elapsed = clock.now - start
             latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
             next = next + .seconds(1 / rate)
@@ -38,7 +56,7 @@ struct Probe {
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         print(
             String(
-                format: "PROBE %@ n=%d failures=%d p50=%.2fms p99=%.2fms max=%.2fms", path, latencies.count, failures, percentile(0.5),
+                format: "PROBE %@ n=%d failures=%d p50=%.2fms p99=%.2fms max=%.2fms", label, latencies.count, failures, percentile(0.5),
                 percentile(0.99), latencies.last ?? 0))
     }
 
@@ -70,7 +88,8 @@ struct Probe {
             buffer += chunk[0..<count]
             guard let headerEnd = buffer.firstRange(of: Array("\r\n\r\n".utf8)) else { continue }
             let head = String(decoding: buffer[..<headerEnd.lowerBound], as: UTF8.self)
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
             if buffer.count - headerEnd.upperBound >= length {
                 return Int(head.split(separator: " ")[1]) ?? -1

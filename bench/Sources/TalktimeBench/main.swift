@@ -8,6 +8,12 @@ import HummingbirdBcrypt
 //   talktime-bench probe PORT PATH SECONDS RATE        paced GETs on 127.0.0.1 (token from BENCH_TOKEN), percentiles
 //   talktime-bench ledger-setup URL SLUG WALLETS ADVISORS   a Licensee with funded wallets, for ledger-charges
 //   talktime-bench ledger-charges URL SLUG CLIENTS SECONDS  call charges through Ledger.post, charges per second
+//   talktime-bench billing-setup URL SLUG CALLS         CALLS active calls, all due now
+//   talktime-bench billing-charge URL ENGINES BATCH     engines charge every due call: increments/s, count, seconds
+//   talktime-bench fake-livekit                         a fake LiveKit on loopback until killed; prints URL KEY SECRET
+//   talktime-bench call-setup URL SLUG PAIRS TOKENS     PAIRS funded End Users and available Advisors; their access
+//                                                       tokens (JWT_SIGNING_KEY from the environment) to TOKENS
+//   talktime-bench call-load PORT TOKENS RATE           POST /v1/calls at RATE a second, one line of TOKENS each
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch (arguments.first, arguments.count) {
 case ("bcrypt-cost", 3):
@@ -36,6 +42,20 @@ case ("ledger-setup", 5):
 case ("ledger-charges", 5):
     guard let clients = Int(arguments[3]), let seconds = Double(arguments[4]) else { usage() }
     try await LedgerBench.charge(url: arguments[1], slug: arguments[2], clients: clients, seconds: seconds)
+case ("billing-setup", 4):
+    guard let calls = Int(arguments[3]) else { usage() }
+    try await BillingBench.setUp(url: arguments[1], slug: arguments[2], calls: calls)
+case ("billing-charge", 4):
+    guard let engines = Int(arguments[2]), let batch = Int(arguments[3]) else { usage() }
+    try await BillingBench.chargeDue(url: arguments[1], engines: engines, batchSize: batch)
+case ("fake-livekit", 1):
+    try await CallStartBench.serveFakeLiveKit()
+case ("call-setup", 5):
+    guard let pairs = Int(arguments[3]) else { usage() }
+    try await CallStartBench.setUp(url: arguments[1], slug: arguments[2], pairs: pairs, tokensFile: arguments[4])
+case ("call-load", 4):
+    guard let port = UInt16(arguments[1]), let rate = Double(arguments[3]) else { usage() }
+    try CallStartBench.load(port: port, tokensFile: arguments[2], rate: rate)
 default:
     usage()
 }
