@@ -38,14 +38,8 @@ extension AppComponents {
         return { body, authorization, logger in try await verifier.verify(body: body, authorization: authorization, logger: logger) }
     }
 
-    // TEMPORARY until the push integration lands.
-    static func pushNotifier(_ configuration: Int) -> any PushNotifier { PlaceholderPush() }
-}
-
-struct PlaceholderPush: PushNotifier {
-    func send(_ message: PushMessage, to device: PushDevice, logger: Logger) async -> PushOutcome { .notConfigured }
-}
-
-extension AppConfiguration {
-    var push: Int { 0 }
+    /// FCM for Android devices and APNs VoIP for iOS ones, whichever is configured.
+    static func pushNotifier(_ configuration: PushConfiguration) -> any PushNotifier {
+        PushDispatcher(fcm: configuration.fcm, apns: configuration.apns, httpClient: .shared)
+    }
 }

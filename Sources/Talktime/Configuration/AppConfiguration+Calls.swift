@@ -18,7 +18,11 @@ struct CallConfiguration: Sendable {
             return text.hasSuffix("/") ? String(text.dropLast()) : text
         }
         let key = try values.optional("livekit.api.key") { $0.isEmpty ? nil : $0 }
-        let secret = try values.optional("livekit.api.secret") { $0.count >= 32 ? $0 : nil }
+        let secret = try values.optional("livekit.api.secret") { $0 }
+        // HS256 with a shorter secret is weak, and JWTKit's debug builds stop on it.
+        if let secret, secret.count < 32 {
+            throw ConfigurationError(variable: "LIVEKIT_API_SECRET", problem: "must have at least 32 characters")
+        }
         switch (key, secret) {
         case (let key?, let secret?): room = CallRoomCredentials(serverURL: url, apiKey: key, apiSecret: secret)
         case (nil, nil): room = nil

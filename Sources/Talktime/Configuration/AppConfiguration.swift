@@ -29,6 +29,7 @@ struct AppConfiguration: Sendable {
     var identity: IdentityConfiguration
     var stripe: StripeConfiguration
     var calls: CallConfiguration
+    var push: PushConfiguration
 
     /// Reads and validates every value; the first missing or malformed one stops with an error naming it.
     init(reader: ConfigReader) throws(ConfigurationError) {
@@ -49,6 +50,7 @@ struct AppConfiguration: Sendable {
         identity = try IdentityConfiguration(values: values)
         stripe = try StripeConfiguration(values: values)
         calls = try CallConfiguration(values: values)
+        push = try PushConfiguration(values: values)
     }
 
     /// Origins such as `https://dashboard.example.com`, comma-separated; each must be scheme and host only.

@@ -14,6 +14,9 @@ import Testing
             let alpha = world.alpha
             // 120 a minute in 60-second increments: 250 pays two increments, not a third.
             try await world.fund(alpha, 250)
+            let device = try await world.http.send(
+                .post, "/v1/devices", json: ["platform": "android", "token": "fcm-token-of-the-advisor"], token: alpha.advisorToken)
+            #expect(device.status == .created, "\(device.text)")
             let started = try await world.startCall(alpha)
             #expect(started.status == .created, "\(started.text)")
             let call = try #require(started.json["call"] as? [String: Any])
@@ -32,6 +35,14 @@ import Testing
             #expect(callerToken.video?.room == room && callerToken.video?.roomJoin == true)
             #expect(callerToken.video?.roomAdmin == nil && callerToken.video?.roomCreate == nil)
             #expect(try await world.presence(of: alpha) == "busy")
+            // The Advisor's phone rings: a high-priority data push that lives as long as the ring.
+            try await world.eventually("the push is sent") { !world.fcm.messages.isEmpty }
+            let push = try #require(world.fcm.messages.first)
+            #expect(push.token == "fcm-token-of-the-advisor")
+            #expect(push.data["type"] == "incoming_call")
+            #expect(push.data["call_id"] == callID.lowercased())
+            #expect(push.priority == "HIGH")
+            #expect(push.ttl == "30s")
 
             // The Advisor answers: the first increment is charged at once.
             let accepted = try await world.http.send(.post, "/v1/calls/\(callID)/accept", token: alpha.advisorToken)
@@ -82,6 +93,23 @@ import Testing
                 let report = try await LedgerVerifier(database: database).verify(logger: TestPostgres.logger)
                 #expect(report.isHealthy, "\(report.problems)")
             }
+        }
+    }
+
+    @Test func aDeviceFCMNoLongerKnowsIsForgottenAndTheCallRingsOn() async throws {
+        try await CallWorld.run { world in
+            try await world.fund(world.alpha, 500)
+            for token in ["gone-token", "live-token"] {
+                let reply = try await world.http.send(
+                    .post, "/v1/devices", json: ["platform": "android", "token": token], token: world.alpha.advisorToken)
+                #expect(reply.status == .created, "\(reply.text)")
+            }
+            world.fcm.unregister("gone-token")
+            let started = try await world.startCall(world.alpha)
+            #expect(started.status == .created)
+            try await world.eventually("the dead device is deleted") { try await world.count("SELECT count(*) FROM devices") == 1 }
+            #expect(world.fcm.messages.map(\.token) == ["live-token"])
+            #expect((started.json["call"] as? [String: Any])?["status"] as? String == "ringing")
         }
     }
 

@@ -7,12 +7,13 @@ import Testing
 
 @testable import Talktime
 
-/// `IdentityWorld` with calls: the application talks to a fake LiveKit on loopback and runs on a test clock
+/// `IdentityWorld` with calls: the application talks to a fake LiveKit and a fake FCM on loopback and runs on a test clock
 /// that starts now (so LiveKit's own clock agrees with it) and moves only when the test moves it. Each tenant's
 /// Advisor is approved and available at 120 per minute in 60-second increments.
 struct CallWorld: Sendable {
     let world: IdentityWorld
     let liveKit: FakeLiveKit
+    let fcm: FakeFCM
     let clock: TestClock
 
     var http: TestHTTP { world.http }
@@ -21,22 +22,32 @@ struct CallWorld: Sendable {
 
     static func run(_ overrides: [String: String] = [:], test body: @escaping @Sendable (CallWorld) async throws -> Void) async throws {
         try await FakeLiveKit.run { liveKit in
-            var environment = [
-                "LIVEKIT_URL": liveKit.credentials.serverURL,
-                "LIVEKIT_API_KEY": liveKit.apiKey,
-                "LIVEKIT_API_SECRET": liveKit.apiSecret,
-                "CALL_RING_TIMEOUT_SECONDS": "30",
-                "BILLING_POLL_INTERVAL_MS": "10",
-            ]
-            environment.merge(overrides) { _, new in new }
-            let clock = TestClock(Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
-            try await IdentityWorld.run(environment, clock: clock) { world in
-                let calls = CallWorld(world: world, liveKit: liveKit, clock: clock)
-                for tenant in [world.alpha, world.beta] {
-                    try await calls.approveAdvisor(of: tenant)
-                }
-                try await body(calls)
+            try await FakeFCM.run { fcm in
+                try await run(overrides, liveKit: liveKit, fcm: fcm, test: body)
             }
+        }
+    }
+
+    private static func run(
+        _ overrides: [String: String], liveKit: FakeLiveKit, fcm: FakeFCM, test body: @escaping @Sendable (CallWorld) async throws -> Void
+    ) async throws {
+        var environment = [
+            "FCM_SERVICE_ACCOUNT_JSON": fcm.serviceAccountJSON,
+            "FCM_API_BASE_URL": fcm.baseURL,
+            "LIVEKIT_URL": liveKit.credentials.serverURL,
+            "LIVEKIT_API_KEY": liveKit.apiKey,
+            "LIVEKIT_API_SECRET": liveKit.apiSecret,
+            "CALL_RING_TIMEOUT_SECONDS": "30",
+            "BILLING_POLL_INTERVAL_MS": "10",
+        ]
+        environment.merge(overrides) { _, new in new }
+        let clock = TestClock(Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
+        try await IdentityWorld.run(environment, clock: clock) { world in
+            let calls = CallWorld(world: world, liveKit: liveKit, fcm: fcm, clock: clock)
+            for tenant in [world.alpha, world.beta] {
+                try await calls.approveAdvisor(of: tenant)
+            }
+            try await body(calls)
         }
     }
 
