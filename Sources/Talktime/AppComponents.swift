@@ -33,6 +33,8 @@ struct AppComponents: Sendable {
     let calls: CallService
     let callAlerts: CallAlertService
     let billing: BillingEngine
+    /// Opened once the schema is known to be current: the background services that query start after it.
+    let schemaChecked = StartSignal()
     let advisors: AdvisorDirectory
     let devices: DeviceRegistry
     let roomEvents: CallRoomEventProcessor
@@ -87,7 +89,7 @@ struct AppComponents: Sendable {
         calls = CallService(
             database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
             settings: configuration.calls.settings)
-        billing = BillingEngine(calls: calls, logger: logger)
+        billing = BillingEngine(calls: calls, logger: logger, startsAfter: schemaChecked)
         advisors = AdvisorDirectory(database: database)
         devices = DeviceRegistry(database: database)
         roomEvents = CallRoomEventProcessor(calls: calls)

@@ -27,6 +27,7 @@ func buildApplication(configuration: AppConfiguration, logger: Logger, clock: an
     // Refuse to serve a schema this build does not know; the error says which command fixes it.
     app.beforeServerStarts {
         try await components.migrator.requireCurrent()
+        components.schemaChecked.open()
     }
     return app
 }

@@ -34,11 +34,15 @@ public final class BillingEngine: Service, Sendable {
     let calls: CallService
     let hooks: Hooks
     let logger: Logger
+    let startsAfter: StartSignal?
 
-    public init(calls: CallService, hooks: Hooks = Hooks(), logger: Logger) {
+    /// - Parameter startsAfter: when given, `run` waits for it before the first round (the application opens it
+    ///   once it has checked the schema).
+    public init(calls: CallService, hooks: Hooks = Hooks(), logger: Logger, startsAfter: StartSignal? = nil) {
         self.calls = calls
         self.hooks = hooks
         self.logger = logger
+        self.startsAfter = startsAfter
     }
 
     var database: Database { calls.database }
@@ -46,14 +50,23 @@ public final class BillingEngine: Service, Sendable {
     var settings: CallSettings { calls.settings }
 
     public func run() async throws {
+        // Not before the schema is checked: a service that refuses to start (its schema is not current) stops
+        // the database client at once, and a query sent to a stopped client would wait forever.
+        do {
+            try await cancelWhenGracefulShutdown { try await self.startsAfter?.wait() }
+        } catch {
+            return
+        }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 _ = try await runRound()
             } catch {
                 logger.error("a billing round failed; the next one retries it", metadata: ["error": "\(error)"])
             }
-            // A round in progress is finished before shutdown; only the wait between rounds is cut short.
-            let wake = try await nextWake()
+            // A round in progress is finished before shutdown; only the wait between rounds is cut short. A
+            // database that cannot say when work is due next (it is down, say) is asked again after one poll
+            // interval: the engine never stops the service.
+            let wake = (try? await nextWake()) ?? clock.now().adding(settings.billingPollInterval)
             try? await cancelWhenGracefulShutdown { try await self.clock.sleep(until: wake) }
         }
     }

@@ -95,9 +95,10 @@ struct CallWorld: Sendable {
         return try await http.send(.get, "/v1/advisors/\(advisor.uuidString)", token: tenant.endUserToken).string("presence")
     }
 
-    /// Waits (in real time, up to five seconds) until `condition` holds: the billing engine runs on its own.
+    /// Waits (in real time, up to fifteen seconds on a busy machine) until `condition` holds: the billing engine
+    /// and the push sender run on their own.
     func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-        for _ in 0..<500 {
+        for _ in 0..<1500 {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(10))
         }
