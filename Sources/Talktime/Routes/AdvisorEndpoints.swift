@@ -24,6 +24,9 @@ struct AdvisorEndpoints: Sendable {
                     in: try licensee(of: principal), filter: filter, limit: limit, startingAfter: startingAfter, logger: context.logger)
                 return try .json(PageDTO(data: page.advisors.map(CallDTO.Advisor.init), hasMore: page.hasMore))
             },
+            Endpoint(.get, "/v1/advisors/me", access: .roles(.advisor)) { _, context, principal in
+                try .json(CallDTO.Advisor(try await advisors.ownProfile(of: principal, logger: context.logger)))
+            },
             Endpoint(.patch, "/v1/advisors/me", access: .roles(.advisor)) { request, context, principal in
                 let body = try await request.decodeJSON(as: CallDTO.UpdateAdvisor.self, context: context)
                 return try .json(CallDTO.Advisor(try await advisors.update(body.change, of: principal, logger: context.logger)))

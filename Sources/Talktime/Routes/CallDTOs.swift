@@ -115,6 +115,24 @@ enum CallDTO {
             currency = advisor.currency
             presence = advisor.presence.rawValue
         }
+
+        // A missing avatar is written as null, so every Advisor has the same keys.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(displayName, forKey: .displayName)
+            try container.encode(bio, forKey: .bio)
+            try container.encode(avatarUrl, forKey: .avatarUrl)
+            try container.encode(categories, forKey: .categories)
+            try container.encode(languages, forKey: .languages)
+            try container.encode(ratePerMinute, forKey: .ratePerMinute)
+            try container.encode(currency, forKey: .currency)
+            try container.encode(presence, forKey: .presence)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case id, displayName, bio, avatarUrl, categories, languages, ratePerMinute, currency, presence
+        }
     }
 
     struct UpdateAdvisor: Decodable {

@@ -111,18 +111,30 @@ public struct AdvisorDirectory: Sendable {
                     updated_at = now()
                 WHERE user_id = \(advisor.id)
                 """, logger: logger)
-            guard
-                let updated = try await connection.query(
-                    """
-                    SELECT p.user_id, u.display_name, p.bio, p.avatar_url, p.categories, p.languages, p.rate_per_minute_minor,
-                           l.currency::text, p.presence, 0
-                    FROM advisor_profiles p JOIN users u ON u.id = p.user_id JOIN licensees l ON l.id = p.licensee_id
-                    WHERE p.user_id = \(advisor.id)
-                    """, logger: logger
-                ).collect().first.map(Self.decode)
-            else { throw CallError.advisorNotFound }
-            return updated
+            return try await Self.profile(of: advisor.id, on: connection, logger: logger)
         }
+    }
+
+    /// The Advisor's own profile, approved or not.
+    public func ownProfile(of advisor: Principal, logger: Logger) async throws -> Advisor {
+        guard advisor.role == .advisor, let licenseeID = advisor.licenseeID else { throw CallError.advisorNotFound }
+        return try await database.withTransaction(.licensee(licenseeID), logger: logger) { connection in
+            try await Self.profile(of: advisor.id, on: connection, logger: logger)
+        }
+    }
+
+    private static func profile(of advisorID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Advisor {
+        guard
+            let profile = try await connection.query(
+                """
+                SELECT p.user_id, u.display_name, p.bio, p.avatar_url, p.categories, p.languages, p.rate_per_minute_minor,
+                       l.currency::text, p.presence, 0
+                FROM advisor_profiles p JOIN users u ON u.id = p.user_id JOIN licensees l ON l.id = p.licensee_id
+                WHERE p.user_id = \(advisorID)
+                """, logger: logger
+            ).collect().first.map(Self.decode)
+        else { throw CallError.advisorNotFound }
+        return profile
     }
 
     static func validate(_ change: AdvisorProfileChange) throws {

@@ -14,6 +14,9 @@ import Testing
             let alpha = world.alpha
             // 120 a minute in 60-second increments: 250 pays two increments, not a third.
             try await world.fund(alpha, 250)
+            let own = try await world.http.send(.get, "/v1/advisors/me", token: alpha.advisorToken)
+            #expect(own.status == .ok && own.json["rate_per_minute"] as? Int == 120 && own.json["presence"] as? String == "available")
+            #expect(own.text.contains("\"avatar_url\":null"))
             let device = try await world.http.send(
                 .post, "/v1/devices", json: ["platform": "android", "token": "fcm-token-of-the-advisor"], token: alpha.advisorToken)
             #expect(device.status == .created, "\(device.text)")
