@@ -18,8 +18,11 @@ struct AdvisorEndpoints: Sendable {
                     }
                     return presence
                 }
-                let filter = AdvisorDirectory.Filter(
-                    category: query.get("category").map { String($0) }, language: query.get("language").map { String($0) }, presence: presence)
+                let (category, language) = (query.get("category").map { String($0) }, query.get("language").map { String($0) })
+                for (name, value) in [("category", category), ("language", language)] where (value?.count ?? 0) > 50 {
+                    throw Problem.badRequest("'\(name)' may have at most 50 characters.")
+                }
+                let filter = AdvisorDirectory.Filter(category: category, language: language, presence: presence)
                 let page = try await advisors.list(
                     in: try licensee(of: principal), filter: filter, limit: limit, startingAfter: startingAfter, logger: context.logger)
                 return try .json(PageDTO(data: page.advisors.map(CallDTO.Advisor.init), hasMore: page.hasMore))

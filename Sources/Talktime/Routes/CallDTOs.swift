@@ -143,6 +143,25 @@ enum CallDTO {
         let ratePerMinute: Int64?
         let presence: TalktimeCore.Advisor.Presence?
 
+        private enum CodingKeys: String, CodingKey {
+            case bio, avatarUrl, categories, languages, ratePerMinute, presence
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // A field may be left out (unchanged) but not null, as the schema says: null would read as "unchanged".
+            for key in container.allKeys where try container.decodeNil(forKey: key) {
+                throw DecodingError.valueNotFound(
+                    String.self, .init(codingPath: [key], debugDescription: "A field may be left out, but not null."))
+            }
+            bio = try container.decodeIfPresent(String.self, forKey: .bio)
+            avatarUrl = try container.decodeIfPresent(String.self, forKey: .avatarUrl)
+            categories = try container.decodeIfPresent([String].self, forKey: .categories)
+            languages = try container.decodeIfPresent([String].self, forKey: .languages)
+            ratePerMinute = try container.decodeIfPresent(Int64.self, forKey: .ratePerMinute)
+            presence = try container.decodeIfPresent(TalktimeCore.Advisor.Presence.self, forKey: .presence)
+        }
+
         var change: AdvisorProfileChange {
             AdvisorProfileChange(
                 bio: bio, avatarURL: avatarUrl, categories: categories, languages: languages, ratePerMinute: ratePerMinute, presence: presence)

@@ -181,8 +181,11 @@ public struct RegistrationService: Sendable {
     }
 
     static func validDisplayName(_ name: String) throws(IdentityError) -> String {
+        // Line breaks and NUL are refused anywhere, also where trimming would have removed them, as the schema says.
+        let onOneLine = !name.contains(where: { $0.isNewline }) && !name.unicodeScalars.contains("\u{0}")
+        let raw = name.unicodeScalars.count
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.unicodeScalars.count), !name.contains(where: { $0.isNewline }) else {
+        guard onOneLine, raw <= 100, (1...100).contains(name.unicodeScalars.count) else {
             throw .invalidInput("'display_name' must have 1 to 100 characters on one line.")
         }
         return name
