@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 runs=${BENCH_RUNS:-3}
 engine_counts=${ENGINES:-"1 2"}
+# BENCH_CALL_COUNTS: the sizes of the due-call cases (default "10000 100000").
 batch=${BILLING_BATCH:-500}
 pgbench_seconds=${BENCH_SECONDS:-15}
 call_seconds=${BENCH_CALL_SECONDS:-10}
@@ -56,7 +57,7 @@ pgbench_tps() {
 }
 
 results="$work/billing.txt"
-for calls in 10000 100000; do
+for calls in ${BENCH_CALL_COUNTS:-10000 100000}; do
   slug="calls$calls"
   echo "==> seeding $calls active calls" >&2
   # The other case's calls are put out of the way: due in a year.
