@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source bench/lib.sh
 runs=${BENCH_RUNS:-3}
 engine_counts=${ENGINES:-"1 2"}
 # BENCH_CALL_COUNTS: the sizes of the due-call cases (default "10000 100000").
@@ -39,14 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(pg_free_port)
-pg_init_cluster "$work/postgres" trust
-pg_start "$work/postgres" "$port" max_connections=200 shared_buffers=512MB
-psql -q -h 127.0.0.1 -p "$port" -U postgres -v owner_password=x -v app_password=x -v database=talktime -f db/bootstrap.sql >/dev/null
-export DATABASE_URL="postgres://talktime_app@127.0.0.1:$port/talktime"
-export DATABASE_OWNER_URL="postgres://talktime_owner@127.0.0.1:$port/talktime"
-export LOG_LEVEL=error
-"$bin/talktime" migrate >/dev/null
+bench_start_database "$work" "$bin"
 sql() { psql -q -X -t -A -h 127.0.0.1 -p "$port" -U postgres -d talktime -c "$1"; }
 
 psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE pgbench_50" >/dev/null

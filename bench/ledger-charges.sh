@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source bench/lib.sh
 runs=${BENCH_RUNS:-3}
 seconds=${BENCH_SECONDS:-15}
 client_counts=${BENCH_CLIENTS:-"1 8 32"}
@@ -30,14 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(pg_free_port)
-pg_init_cluster "$work/postgres" trust
-pg_start "$work/postgres" "$port" max_connections=200 shared_buffers=512MB
-psql -q -h 127.0.0.1 -p "$port" -U postgres -v owner_password=x -v app_password=x -v database=talktime -f db/bootstrap.sql >/dev/null
-export DATABASE_URL="postgres://talktime_app@127.0.0.1:$port/talktime"
-export DATABASE_OWNER_URL="postgres://talktime_owner@127.0.0.1:$port/talktime"
-export LOG_LEVEL=error
-"$bin/talktime" migrate >/dev/null
+bench_start_database "$work" "$bin"
 url=$DATABASE_URL
 echo "==> seeding: 1 hot wallet; 10,000 wallets and 100 advisors" >&2
 "$bin/talktime-bench" ledger-setup "$url" hot 1 1

@@ -122,8 +122,7 @@ public struct LiveKitRoomService: CallRoomProvider {
     }
 
     private func backoff(attempt: Int) -> Duration {
-        let base = baseRetryDelay * (1 << min(attempt - 1, 6))
-        return base + base * Double.random(in: 0...0.5)
+        RetryBackoff.delay(base: baseRetryDelay, attempt: attempt)
     }
 }
 

@@ -58,8 +58,7 @@ struct PushRetryPolicy: Sendable {
     }
 
     private func backoff(attempt: Int) -> Duration {
-        let base = baseDelay * (1 << min(attempt - 1, 6))
-        return base + base * Double.random(in: 0...0.5)
+        RetryBackoff.delay(base: baseDelay, attempt: attempt)
     }
 
     /// `Retry-After` as seconds or an HTTP date, if present and readable.

@@ -150,7 +150,6 @@ public struct StripeClient: PaymentProvider {
     }
 
     private func backoff(attempt: Int) -> Duration {
-        let base = baseRetryDelay * (1 << min(attempt - 1, 6))
-        return base + base * Double.random(in: 0...0.5)
+        RetryBackoff.delay(base: baseRetryDelay, attempt: attempt)
     }
 }
