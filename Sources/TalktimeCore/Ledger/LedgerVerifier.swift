@@ -49,6 +49,26 @@ public struct LedgerVerifier: Sendable {
         ).collect().first!.decode((Int64, Int64, Int64).self)
         (report.transactions, report.entries, report.accounts) = (Int(counts.0), Int(counts.1), Int(counts.2))
 
+        // The ledger's tables carry no foreign keys on their write path (migration 0005): the references are
+        // checked here instead.
+        let dangling = try await connection.query(
+            """
+            SELECT 'entry ' || e.id || ': its transaction ' || e.transaction_id || ' is '
+                   || CASE WHEN t.id IS NULL THEN 'missing' ELSE 'of another Licensee' END
+            FROM ledger_entries e LEFT JOIN ledger_transactions t ON t.id = e.transaction_id
+            WHERE t.id IS NULL OR t.licensee_id <> e.licensee_id
+            UNION ALL
+            SELECT 'entry ' || e.id || ': its account ' || e.account_id || ' is '
+                   || CASE WHEN a.id IS NULL THEN 'missing' ELSE 'of another Licensee' END
+            FROM ledger_entries e LEFT JOIN ledger_accounts a ON a.id = e.account_id
+            WHERE a.id IS NULL OR a.licensee_id <> e.licensee_id
+            UNION ALL
+            SELECT 'transaction ' || t.id || ': its Licensee ' || t.licensee_id || ' is missing'
+            FROM ledger_transactions t WHERE NOT EXISTS (SELECT 1 FROM licensees l WHERE l.id = t.licensee_id)
+            """,
+            logger: logger)
+        for try await problem in dangling.decode(String.self) { report.problems.append(problem) }
+
         let unbalanced = try await connection.query(
             """
             SELECT t.id, coalesce(sum(e.amount), 0)::int8, count(e.id),

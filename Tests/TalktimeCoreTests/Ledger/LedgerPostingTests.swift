@@ -250,6 +250,42 @@ import Testing
         }
     }
 
+    @Test func verifyReportsReferencesToNothingSinceTheLedgerHasNoForeignKeys() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let ledger = Ledger(database: database)
+                let world = try await MoneyFixture.create(in: database)
+                let user = world.endUserIDs[0]
+                try await world.fund(user, 100, ledger: ledger)
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+                let (missingAccount, missingTransaction, missingLicensee) = (UUID(), UUID(), UUID())
+                try await testDatabase.withClient(testDatabase.superuserURL) { client in
+                    try await client.withConnection { connection in
+                        try await connection.query(
+                            """
+                            INSERT INTO ledger_entries (licensee_id, transaction_id, account_id, amount, balance_after)
+                            SELECT licensee_id, \(missingTransaction), account_id, 5, 5 FROM ledger_entries LIMIT 1
+                            """, logger: logger)
+                        try await connection.query(
+                            """
+                            INSERT INTO ledger_entries (licensee_id, transaction_id, account_id, amount, balance_after)
+                            SELECT licensee_id, transaction_id, \(missingAccount), -5, -5 FROM ledger_entries LIMIT 1
+                            """, logger: logger)
+                        try await connection.query(
+                            """
+                            INSERT INTO ledger_transactions (licensee_id, kind, idempotency_key, currency)
+                            VALUES (\(missingLicensee), 'adjustment', 'orphan', 'EUR')
+                            """, logger: logger)
+                    }
+                }
+                let problems = try await LedgerVerifier(database: database).verify(logger: logger).problems
+                #expect(problems.contains { $0.contains("its transaction \(missingTransaction.uuidString.lowercased()) is missing") })
+                #expect(problems.contains { $0.contains("its account \(missingAccount.uuidString.lowercased()) is missing") })
+                #expect(problems.contains { $0.contains("its Licensee \(missingLicensee.uuidString.lowercased()) is missing") })
+            }
+        }
+    }
+
     @Test func aSplitAlwaysAddsUpToTheGross() throws {
         var random = SeededGenerator(seed: SeededGenerator.seed(named: "aSplitAlwaysAddsUpToTheGross"))
         for _ in 0..<10_000 {
