@@ -23,12 +23,7 @@ call_seconds=${BENCH_CALL_SECONDS:-10}
 call_rate=100
 
 pg_ensure_installed
-# BENCH_SCRATCH: a build folder of its own, so the benchmark can build while another build holds .build/.
-release() { swift build -c release ${BENCH_SCRATCH:+--scratch-path "$BENCH_SCRATCH"} "$@"; }
-echo "==> release build" >&2
-release --product talktime >&2
-release --product talktime-bench >&2
-bin=$(release --show-bin-path)
+bench_build
 
 work=$(mktemp -d /tmp/talktime-bench.XXXXXX)
 chmod 755 "$work"

@@ -10,16 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source bench/lib.sh
 runs=${BENCH_RUNS:-3}
 seconds=${BENCH_SECONDS:-30}
 clients=32
 
 pg_ensure_installed
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-echo "==> release build" >&2
-swift build -c release --product talktime >&2
-swift build -c release --product talktime-bench >&2
-bin=$(swift build -c release --show-bin-path)
+bench_build
 
 work=$(mktemp -d /tmp/talktime-bench.XXXXXX)
 chmod 755 "$work"

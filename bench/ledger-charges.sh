@@ -18,10 +18,7 @@ seconds=${BENCH_SECONDS:-15}
 client_counts=${BENCH_CLIENTS:-"1 8 32"}
 
 pg_ensure_installed
-echo "==> release build" >&2
-swift build -c release --product talktime >&2
-swift build -c release --product talktime-bench >&2
-bin=$(swift build -c release --show-bin-path)
+bench_build
 
 work=$(mktemp -d /tmp/talktime-bench.XXXXXX)
 chmod 755 "$work"

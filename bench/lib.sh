@@ -1,5 +1,15 @@
 # Shared by the benchmarks (source after scripts/lib/postgres.sh).
 
+# bench_build: release builds of the server and talktime-bench; sets bin to their folder. BENCH_SCRATCH names a
+# build folder of its own, so a benchmark can build while another build holds .build/.
+bench_build() {
+  echo "==> release build" >&2
+  local scratch=(${BENCH_SCRATCH:+--scratch-path "$BENCH_SCRATCH"})
+  swift build -c release "${scratch[@]}" --product talktime >&2
+  swift build -c release "${scratch[@]}" --product talktime-bench >&2
+  bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
+}
+
 # bench_start_database WORK BIN: a durable PostgreSQL in WORK/postgres on a free port, the roles of
 # db/bootstrap.sql, and the schema migrated with BIN/talktime. Sets port, DATABASE_URL and DATABASE_OWNER_URL.
 bench_start_database() {

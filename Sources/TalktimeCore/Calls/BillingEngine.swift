@@ -96,9 +96,7 @@ public final class BillingEngine: Service, Sendable {
         let next = try await database.withTransaction(.platform, logger: logger) { connection in
             try await connection.query(
                 """
-                SELECT least(
-                    (SELECT min(coalesce(ends_at, paid_until)) FROM calls WHERE status = 'active'),
-                    (SELECT min(ring_deadline) FROM calls WHERE status = 'ringing'))
+                SELECT least((SELECT min(due_at) FROM call_billing_due), (SELECT min(ring_deadline) FROM calls WHERE status = 'ringing'))
                 """, logger: logger
             ).collect().first?.decode(Date?.self)
         }
@@ -110,16 +108,24 @@ public final class BillingEngine: Service, Sendable {
     /// `FOR UPDATE SKIP LOCKED` (another engine takes the others), charged with one batch posting, and recorded.
     func chargeDueCalls(now: Date) async throws -> (charged: Int, unpaid: Int) {
         try await database.withTransaction(.platform, logger: logger) { connection in
-            var due: [Call] = []
-            let rows = try await connection.query(
+            // Through a cursor, so that the planner plans for the first rows and walks the due list in order. As a
+            // query with LIMIT it took the row-level-security filter for a rare one, expected fewer due calls
+            // than a batch, and scanned and sorted every active call for each batch (~70 ms at 100,000 calls).
+            // `c.paid_until` is checked as well as the list's `due_at`: a call another engine charged while this
+            // one waited for its lock is read again at its latest version, and only that version's columns are
+            // checked again, so it is skipped rather than charged an increment early.
+            try await connection.query(
                 """
-                SELECT \(unescaped: CallRecords.columns.sql) FROM calls
-                WHERE status = 'active' AND ends_at IS NULL AND paid_until <= \(now)
-                ORDER BY paid_until
-                LIMIT \(settings.billingBatchSize)
-                FOR UPDATE SKIP LOCKED
+                DECLARE due_calls NO SCROLL CURSOR FOR
+                SELECT \(unescaped: CallRecords.columns(of: "c")) FROM call_billing_due q JOIN calls c ON c.id = q.call_id
+                WHERE q.due_at <= \(now) AND c.status = 'active' AND c.ends_at IS NULL AND c.paid_until <= \(now)
+                ORDER BY q.due_at
+                FOR UPDATE OF c SKIP LOCKED
                 """, logger: logger)
+            var due: [Call] = []
+            let rows = try await connection.query("FETCH \(unescaped: String(settings.billingBatchSize)) FROM due_calls", logger: logger)
             for try await row in rows { due.append(try CallRecords.decode(row)) }
+            try await connection.query("CLOSE due_calls", logger: logger)
             guard !due.isEmpty else { return (0, 0) }
 
             // One shard of the hot accounts for the whole batch: each is locked and written once.
@@ -153,8 +159,9 @@ public final class BillingEngine: Service, Sendable {
         let (ended, missed) = try await database.withTransaction(.platform, logger: logger) { connection in
             let unpaid = try await connection.query(
                 """
-                SELECT id FROM calls WHERE status = 'active' AND paid_until <= \(now) AND ends_at <= \(now)
-                LIMIT \(settings.billingBatchSize) FOR UPDATE SKIP LOCKED
+                SELECT c.id FROM call_billing_due q JOIN calls c ON c.id = q.call_id
+                WHERE q.due_at <= \(now) AND c.status = 'active' AND c.paid_until <= \(now) AND c.ends_at <= \(now)
+                LIMIT \(settings.billingBatchSize) FOR UPDATE OF c SKIP LOCKED
                 """, logger: logger
             ).collect().map { try $0.decode(UUID.self) }
             let ended = try await CallRecords.finish(unpaid, status: .ended, reason: .insufficientFunds, at: now, on: connection, logger: logger)

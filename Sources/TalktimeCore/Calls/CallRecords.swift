@@ -10,6 +10,11 @@ enum CallRecords {
         billed_amount_minor, paid_until, ends_at, ended_at, end_reason
         """
 
+    /// `columns`, each qualified by a query's alias for `calls` (for joins whose tables share column names).
+    static func columns(of alias: String) -> String {
+        columns.sql.split(separator: ",").map { "\(alias).\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", ")
+    }
+
     /// The call `id`, locked `FOR UPDATE` until the transaction ends when `lock` is set.
     static func find(_ id: UUID, lock: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Call? {
         let rows =
