@@ -129,7 +129,7 @@ public struct APNsNotifier: PushNotifier {
             await providerTokens.reject(providerToken)
             return .credentialRejected(reason: reason)
         case (429, _), (500...599, _):
-            return .retry(after: PushRetryPolicy.retryAfter(answer.headers, now: now()), reason: reason)
+            return .retry(after: RetryAfterHeader.wait(in: answer.headers, now: now()), reason: reason)
         default:
             return .finished(.failed(reason: reason))
         }

@@ -101,7 +101,7 @@ public struct FCMNotifier: PushNotifier {
             await accessTokens.reject(accessToken)
             return .credentialRejected(reason: reason)
         case 429, 500...599:
-            return .retry(after: PushRetryPolicy.retryAfter(answer.headers, now: now()), reason: reason)
+            return .retry(after: RetryAfterHeader.wait(in: answer.headers, now: now()), reason: reason)
         default:
             return .finished(.failed(reason: reason))
         }

@@ -60,18 +60,6 @@ struct PushRetryPolicy: Sendable {
     private func backoff(attempt: Int) -> Duration {
         RetryBackoff.delay(base: baseDelay, attempt: attempt)
     }
-
-    /// `Retry-After` as seconds or an HTTP date, if present and readable.
-    static func retryAfter(_ headers: HTTPHeaders, now: Date) -> Duration? {
-        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up))))
-    }
 }
 
 extension Duration {

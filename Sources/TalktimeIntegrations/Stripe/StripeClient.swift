@@ -121,7 +121,7 @@ public struct StripeClient: PaymentProvider {
             case "false": false
             default: nil
             }
-        let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds(max(0, min($0, 60))) }
+        let retryAfter = RetryAfterHeader.wait(in: response.headers, now: Date()).map { min($0, .seconds(60)) }
         if (200..<300).contains(status) { return .success(body) }
 
         let detail = (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error
