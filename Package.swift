@@ -32,10 +32,13 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
+        // One system call Swift cannot make itself (sched_setattr, for the password hashers' threads).
+        .target(name: "CTalktimeScheduling"),
         // The domain: identity, tenancy, ledger, billing, calls. No HTTP types in here.
         .target(
             name: "TalktimeCore",
             dependencies: [
+                "CTalktimeScheduling",
                 "TalktimeSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,13 +1,10 @@
+import CTalktimeScheduling
 import Crypto
 import Foundation
 import HummingbirdBcrypt
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Hashes and verifies passwords with BCrypt on a bounded worker pool, never on an event loop.
 ///
@@ -19,9 +16,12 @@ import NIOPosix
 ///   which keeps our hashes interchangeable with every other BCrypt for them.
 /// - `$2a$`, `$2b$` and `$2y$` hashes verify (`$2y$` is `$2b$` under PHP's name), so users can be imported.
 /// - Unknown accounts are checked against a dummy hash of the same cost, so they take as long as wrong passwords.
-/// - The workers run at the lowest priority, nice 19: the event loops and PostgreSQL preempt them, so a login
-///   storm spends every idle cycle on hashing without delaying other requests. (SCHED_IDLE was measured too: no
-///   better for latency, and it starves logins outright whenever anything else keeps the CPUs busy.)
+/// - The workers run at the lowest priority, nice 19, with the shortest time slice (0.1 ms, on Linux 6.12 and
+///   later): the event loops and PostgreSQL preempt them as soon as they wake, so a login storm spends every idle
+///   cycle on hashing without delaying other requests. Nice alone was not enough under EEVDF: a thread woken
+///   behind a hashing thread waited for the rest of its default slice, several times per request (p99 of
+///   `GET /v1/me` 8 to 24 ms during a storm; bench/README.md). SCHED_IDLE was measured too: no better for
+///   latency, and it starves logins outright whenever anything else keeps the CPUs busy.
 public final class PasswordHasher: Sendable {
     public let cost: UInt8
     let threadPool: NIOThreadPool
@@ -78,11 +78,10 @@ public final class PasswordHasher: Sendable {
         return Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()
     }
 
-    /// On Linux a thread's nice value is its own: this leaves the event loops' threads as they are.
+    /// Nice 19 and a 0.1 ms slice for the calling thread only (on Linux both are per thread): the event loops'
+    /// threads stay as they are.
     static func lowerThisThreadsPriority() {
-        #if os(Linux)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-        #endif
+        _ = talktime_make_thread_background(19, 100_000)
     }
 
     /// `$2y$` is accepted under its `$2b$` name; anything that is not a BCrypt hash never verifies.
@@ -93,7 +92,7 @@ public final class PasswordHasher: Sendable {
         return nil
     }
 
-    private func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async throws -> Result {
+    func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async throws -> Result {
         let admittedNow = admitted.withLockedValue { count -> Bool in
             guard count < capacity else { return false }
             count += 1

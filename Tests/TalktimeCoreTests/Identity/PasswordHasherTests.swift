@@ -4,6 +4,10 @@ import Testing
 
 @testable import TalktimeCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct PasswordHasherTests {
     let hasher = PasswordHasher(cost: 5, threads: 2, queueLimit: 8)
 
@@ -15,6 +19,25 @@ import Testing
         #expect(try await !hasher.verify("a fine passphrase", against: nil))
         #expect(try await !hasher.verify("a fine passphrase", against: "not a hash"))
     }
+
+    #if os(Linux)
+        /// The workers give way to everything else: nice 19, and (where the kernel has custom slices, 6.12 and
+        /// later) a 0.1 ms slice, read back from the thread's own scheduler statistics. The test's own thread
+        /// keeps its priority.
+        @Test func workersRunAsBackgroundWorkAndLeaveOtherThreadsAlone() async throws {
+            let (nice, sched) = try await hasher.run {
+                (getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0), try? String(contentsOfFile: "/proc/thread-self/sched", encoding: .utf8))
+            }
+            #expect(nice == 19)
+            #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 0)
+            let release = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? ""
+            let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+            if version.count == 2, (version[0], version[1]) >= (6, 12) {
+                let slice = sched?.split(separator: "\n").first { $0.hasPrefix("se.slice") }
+                #expect(slice?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) == "100000")
+            }
+        }
+    #endif
 
     @Test func aPasswordWithANULNeverMatches() async throws {
         let hash = try await hasher.hash("a fine passphrase")
