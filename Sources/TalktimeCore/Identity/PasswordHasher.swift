@@ -19,8 +19,8 @@ import NIOPosix
 /// - The workers run at the lowest priority, nice 19, with the shortest time slice (0.1 ms, on Linux 6.12 and
 ///   later): the event loops and PostgreSQL preempt them as soon as they wake, so a login storm spends every idle
 ///   cycle on hashing without delaying other requests. Nice alone was not enough under EEVDF: a thread woken
-///   behind a hashing thread waited for the rest of its default slice, several times per request (p99 of
-///   `GET /v1/me` 8 to 24 ms during a storm; bench/README.md). SCHED_IDLE was measured too: no better for
+///   behind a hashing thread could wait for the rest of its default slice (bench/README.md has the p99 of
+///   `GET /v1/me` during login storms with and without). SCHED_IDLE was measured too: no better for
 ///   latency, and it starves logins outright whenever anything else keeps the CPUs busy.
 public final class PasswordHasher: Sendable {
     public let cost: UInt8
