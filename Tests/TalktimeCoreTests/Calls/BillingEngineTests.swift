@@ -139,16 +139,11 @@ import Testing
         }
     }
 
-    /// Calls the engine's due list gets wrong: an active call missing from it or listed at another time than its
-    /// paid time, or a call listed that is not active.
+    /// Calls the engine's due list gets wrong (`CallBillingDueList`).
     private func callsOffTheDueList(_ database: Database) async throws -> Int64 {
         try await database.withTransaction(.platform, logger: logger) { connection in
-            try await connection.query(
-                """
-                SELECT count(*) FROM calls c LEFT JOIN call_billing_due q ON q.call_id = c.id
-                WHERE (c.status = 'active') <> (q.call_id IS NOT NULL) OR (c.status = 'active' AND q.due_at <> c.paid_until)
-                """, logger: logger
-            ).collect().first!.decode(Int64.self)
+            try await connection.query(PostgresQuery(unsafeSQL: CallBillingDueList.mismatchesSQL), logger: logger).collect().first!.decode(
+                Int64.self)
         }
     }
 

@@ -92,6 +92,7 @@ import Testing
             #expect(split["platform_revenue"] == 24)
             #expect(split["licensee_earnings"] == 48)
             #expect(split["advisor_earnings"] == 168)
+            #expect(try await world.count(CallBillingDueList.mismatchesSQL) == 0)
             try await world.world.database.withAppDatabase { database in
                 let report = try await LedgerVerifier(database: database).verify(logger: TestPostgres.logger)
                 #expect(report.isHealthy, "\(report.problems)")
@@ -157,6 +158,8 @@ import Testing
             world.clock.advance(by: .seconds(1))
             callID = try #require((try await world.startCall(alpha).json["call"] as? [String: Any])?["id"] as? String)
             #expect(try await world.http.send(.post, "/v1/calls/\(callID)/accept", token: alpha.advisorToken).status == .ok)
+            // Answered, the call is on the billing engine's due list; ended, it leaves it.
+            #expect(try await world.count("SELECT count(*) FROM call_billing_due WHERE call_id = '\(callID.lowercased())'") == 1)
             world.clock.advance(by: .seconds(20))
             let ended = try await world.http.send(.post, "/v1/calls/\(callID)/end", token: alpha.endUserToken)
             #expect(ended.status == .ok, "\(ended.text)")
@@ -169,6 +172,8 @@ import Testing
             let history = try await world.http.send(.get, "/v1/calls?limit=10", token: alpha.endUserToken)
             let statuses = (history.json["data"] as? [[String: Any]])?.compactMap { $0["status"] as? String }
             #expect(statuses == ["ended", "cancelled", "declined"])
+            #expect(try await world.count("SELECT count(*) FROM call_billing_due") == 0)
+            #expect(try await world.count(CallBillingDueList.mismatchesSQL) == 0)
         }
     }
 
