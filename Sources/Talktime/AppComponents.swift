@@ -33,6 +33,7 @@ struct AppComponents: Sendable {
     let calls: CallService
     let callAlerts: CallAlertService
     let billing: BillingEngine
+    let retention: RetentionService
     /// Opened once the schema is known to be current: the background services that query start after it.
     let schemaChecked = StartSignal()
     let advisors: AdvisorDirectory
@@ -90,6 +91,7 @@ struct AppComponents: Sendable {
             database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
             settings: configuration.calls.settings)
         billing = BillingEngine(calls: calls, logger: logger, startsAfter: schemaChecked)
+        retention = RetentionService(database: database, clock: clock, logger: logger, startsAfter: schemaChecked)
         advisors = AdvisorDirectory(database: database)
         devices = DeviceRegistry(database: database)
         roomEvents = CallRoomEventProcessor(calls: calls)
