@@ -106,8 +106,10 @@ public final class BillingEngine: Service, Sendable {
 
     /// Charges the next increment of up to one batch of due calls in one transaction: the calls are locked with
     /// `FOR UPDATE SKIP LOCKED` (another engine takes the others), charged with one batch posting, and recorded.
+    /// An increment is due `billingLead` before it starts: it is paid in advance.
     func chargeDueCalls(now: Date) async throws -> (charged: Int, unpaid: Int) {
-        try await database.withTransaction(.platform, logger: logger) { connection in
+        let dueBy = now.adding(settings.billingLead)
+        return try await database.withTransaction(.platform, logger: logger) { connection in
             // Through a cursor, so that the planner plans for the first rows and walks the due list in order. As a
             // query with LIMIT it took the row-level-security filter for a rare one, expected fewer due calls
             // than a batch, and scanned and sorted every active call for each batch (~70 ms at 100,000 calls).
@@ -118,7 +120,7 @@ public final class BillingEngine: Service, Sendable {
                 """
                 DECLARE due_calls NO SCROLL CURSOR FOR
                 SELECT \(unescaped: CallRecords.columns(of: "c")) FROM call_billing_due q JOIN calls c ON c.id = q.call_id
-                WHERE q.due_at <= \(now) AND c.status = 'active' AND c.ends_at IS NULL AND c.paid_until <= \(now)
+                WHERE q.due_at <= \(dueBy) AND c.status = 'active' AND c.ends_at IS NULL AND c.paid_until <= \(dueBy)
                 ORDER BY q.due_at
                 FOR UPDATE OF c SKIP LOCKED
                 """, logger: logger)

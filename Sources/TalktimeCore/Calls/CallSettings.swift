@@ -12,6 +12,10 @@ public struct CallSettings: Sendable {
     public var billingBatchSize = 500
     /// The longest the billing engine sleeps between rounds when nothing is due sooner.
     public var billingPollInterval: Duration = .seconds(1)
+    /// How long before an increment starts the engine charges it: one poll interval and a second more, so that
+    /// with a round at least every poll interval each increment is paid 1 to 2 s (by default) before it begins,
+    /// never after.
+    public var billingLead: Duration { billingPollInterval + .seconds(1) }
     /// How often an active call's room is checked for participants, to end calls whose room events were lost.
     public var reconcileInterval: Duration = .seconds(60)
 

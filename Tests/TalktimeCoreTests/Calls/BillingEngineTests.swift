@@ -95,6 +95,29 @@ import Testing
         }
     }
 
+    @Test func eachIncrementIsChargedJustBeforeItStarts() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let start = clock.now()
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 1, balance: 1_000, start: start)
+                let engine = BillingEngine(calls: CallService.forTests(database: database, clock: clock), logger: logger)
+                _ = try await engine.runRound()
+                #expect(try await billedIncrements(database) == [1])
+                // The second increment starts at 60 s. Three seconds before, it is not due yet; with a poll interval
+                // of 1 s it is charged from 2 s before.
+                clock.advance(by: .seconds(57))
+                #expect(try await engine.runRound().charged == 0)
+                clock.advance(by: .milliseconds(1_500))
+                #expect(try await engine.runRound().charged == 1)
+                let call = try #require(try await find(fixture.callIDs[0], database: database))
+                #expect(call.billedIncrements == 2)
+                #expect(call.paidUntil == start.addingTimeInterval(120))
+                #expect(try await engine.nextWake() <= start.addingTimeInterval(58.5 + 1))
+            }
+        }
+    }
+
     @Test func aCallThatCannotPayItsNextIncrementEndsWhenItsPaidTimeRunsOut() async throws {
         try await TestPostgres.withDatabase { testDatabase in
             try await testDatabase.withAppDatabase { database in
