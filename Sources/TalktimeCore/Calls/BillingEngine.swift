@@ -89,7 +89,9 @@ public final class BillingEngine: Service, Sendable {
         return round
     }
 
-    /// The earliest moment something will be due, but no later than one poll interval from now.
+    /// The earliest paid time or ring deadline, but no later than one poll interval from now. Rounds at least one
+    /// poll interval apart are what lets every increment be charged within its lead (`billingLead` is one poll
+    /// interval and a second).
     func nextWake() async throws -> Date {
         let now = clock.now()
         let latest = now.adding(settings.billingPollInterval)
