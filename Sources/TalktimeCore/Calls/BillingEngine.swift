@@ -50,25 +50,11 @@ public final class BillingEngine: Service, Sendable {
     var settings: CallSettings { calls.settings }
 
     public func run() async throws {
-        // Not before the schema is checked: a service that refuses to start (its schema is not current) stops
-        // the database client at once, and a query sent to a stopped client would wait forever.
-        do {
-            try await cancelWhenGracefulShutdown { try await self.startsAfter?.wait() }
-        } catch {
-            return
-        }
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                _ = try await runRound()
-            } catch {
-                logger.error("a billing round failed; the next one retries it", metadata: ["error": "\(error)"])
-            }
-            // A round in progress is finished before shutdown; only the wait between rounds is cut short. A
-            // database that cannot say when work is due next (it is down, say) is asked again after one poll
-            // interval: the engine never stops the service.
-            let wake = (try? await nextWake()) ?? clock.now().adding(settings.billingPollInterval)
-            try? await cancelWhenGracefulShutdown { try await self.clock.sleep(until: wake) }
-        }
+        // A database that cannot say when work is due next (it is down, say) is asked again after one poll interval.
+        await BackgroundRounds.run(
+            startsAfter: startsAfter, clock: clock, logger: logger, failure: "a billing round failed; the next one retries it",
+            round: { _ = try await runRound() },
+            nextWake: { (try? await nextWake()) ?? clock.now().adding(settings.billingPollInterval) })
     }
 
     /// Runs every kind of work that is due now, charging in batches until no call is due.

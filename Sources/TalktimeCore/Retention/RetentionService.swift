@@ -48,25 +48,15 @@ public final class RetentionService: Service, Sendable {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await self.startsAfter?.wait() }
-        } catch {
-            return
-        }
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
+        await BackgroundRounds.run(
+            startsAfter: startsAfter, clock: clock, logger: logger, failure: "a purge failed; the next one retries it",
+            round: {
                 let purged = try await purge()
-                if purged != Purged() {
-                    logger.info(
-                        "purged expired rows",
-                        metadata: ["idempotency_keys": "\(purged.idempotencyKeys)", "room_events": "\(purged.roomEvents)"])
-                }
-            } catch {
-                logger.error("a purge failed; the next one retries it", metadata: ["error": "\(error)"])
-            }
-            let wake = clock.now().adding(policy.interval)
-            try? await cancelWhenGracefulShutdown { try await self.clock.sleep(until: wake) }
-        }
+                guard purged != Purged() else { return }
+                logger.info(
+                    "purged expired rows", metadata: ["idempotency_keys": "\(purged.idempotencyKeys)", "room_events": "\(purged.roomEvents)"])
+            },
+            nextWake: { clock.now().adding(policy.interval) })
     }
 
     /// Deletes every row past its time, a batch per statement and transaction (short locks, bounded WAL).
