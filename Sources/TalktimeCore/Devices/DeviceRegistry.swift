@@ -21,9 +21,10 @@ public struct DeviceRegistry: Sendable {
     /// moves to this user and keeps its id.
     public func register(platform: DevicePlatform, token: String, for user: Principal, logger: Logger) async throws -> Device {
         guard let licenseeID = user.licenseeID, !user.isAPIKey else { throw CallError.invalidChange("Only a user's app registers devices.") }
-        let token = token.trimmingCharacters(in: .whitespaces)
-        guard (1...4096).contains(token.utf8.count), token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
-            throw CallError.invalidChange("'token' must be 1 to 4096 printable ASCII characters.")
+        // Exactly the contract's pattern (`^[!-~]{1,4096}$`): visible ASCII only, nothing trimmed, no control
+        // characters (a token is the push service's, byte for byte).
+        guard (1...4096).contains(token.utf8.count), token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw CallError.invalidChange("'token' must be 1 to 4096 printable ASCII characters, without spaces.")
         }
         if platform == .ios, !(token.count.isMultiple(of: 2) && token.allSatisfy(\.isHexDigit)) {
             throw CallError.invalidChange("An iOS VoIP 'token' is hexadecimal.")

@@ -100,6 +100,27 @@ import Testing
         }
     }
 
+    @Test func aDeviceTokenOutsideTheContractIsRefusedAndNothingIsSaved() async throws {
+        try await CallWorld.run { world in
+            let refused: [(String, String)] = [
+                ("android", ""), ("android", " padded-token "), ("android", "with space"), ("android", "control\u{01}char"),
+                ("android", "delete\u{7F}char"), ("android", "non-ascii-é"), ("android", String(repeating: "a", count: 4097)),
+                ("ios", "abc"), ("ios", "zz"),
+            ]
+            for (platform, token) in refused {
+                let reply = try await world.http.send(
+                    .post, "/v1/devices", json: ["platform": platform, "token": token], token: world.alpha.advisorToken)
+                #expect(reply.status == .unprocessableContent || reply.status == .badRequest, "\(platform) \(token.prefix(20)): \(reply.text)")
+            }
+            #expect(try await world.count("SELECT count(*) FROM devices") == 0)
+            for (platform, token) in [("android", "!~" + String(repeating: "a", count: 4094)), ("ios", "0aFf")] {
+                let reply = try await world.http.send(
+                    .post, "/v1/devices", json: ["platform": platform, "token": token], token: world.alpha.advisorToken)
+                #expect(reply.status == .created, "\(platform): \(reply.text)")
+            }
+        }
+    }
+
     @Test func aDeviceFCMNoLongerKnowsIsForgottenAndTheCallRingsOn() async throws {
         try await CallWorld.run { world in
             try await world.fund(world.alpha, 500)
