@@ -1,7 +1,6 @@
 import ArgumentParser
 
-/// `talktime`: the one binary, with a subcommand for each thing an operator does.
-@main
+/// `talktime`: the one binary, with a subcommand for each thing an operator does (started from main.swift).
 struct TalktimeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "talktime",

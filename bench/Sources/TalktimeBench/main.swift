@@ -1,5 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
+import NIOCore
+import NIOPosix
 
 // Helpers for the benchmarks in bench/, built from the same code the service uses:
 //   talktime-bench bcrypt-cost COST RUNS               median seconds of one hash at COST on one thread
@@ -14,6 +16,8 @@ import HummingbirdBcrypt
 //   talktime-bench call-setup URL SLUG PAIRS TOKENS     PAIRS funded End Users and available Advisors; their access
 //                                                       tokens (JWT_SIGNING_KEY from the environment) to TOKENS
 //   talktime-bench call-load PORT TOKENS RATE           POST /v1/calls at RATE a second, one line of TOKENS each
+// As the service runs (Sources/Talktime/main.swift): concurrency jobs on NIO's event loops.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch (arguments.first, arguments.count) {
 case ("bcrypt-cost", 3):
