@@ -37,6 +37,13 @@ import Testing
             (.get, "/v1/calls/\(UUID().uuidString)/token", [:], world.alpha.endUserToken, nil)
         case "POST /v1/webhooks/livekit":
             (.post, "/v1/webhooks/livekit", ["event": "room_finished"], nil, nil)
+        case "POST /v1/webhooks/stripe":
+            (.post, "/v1/webhooks/stripe", ["id": "evt_\(index)", "type": "payment_intent.succeeded"], nil, nil)
+        // Refused by validation, so that no payment is created: only the limit is under test.
+        case "POST /v1/wallet/top-ups":
+            (.post, "/v1/wallet/top-ups", ["amount": 0], world.alpha.endUserToken, nil)
+        case "POST /v1/devices":
+            (.post, "/v1/devices", ["platform": "android", "token": "not a token \(index)"], world.alpha.endUserToken, nil)
         default:
             (.get, "/unmapped", [:], nil, nil)
         }
