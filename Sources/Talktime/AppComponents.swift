@@ -121,7 +121,7 @@ struct AppComponents: Sendable {
             AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints,
             WalletEndpoints(wallets: wallets, topUps: topUps, idempotency: idempotency).endpoints,
             PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents).endpoints,
-            AdvisorEndpoints(advisors: advisors, devices: devices).endpoints,
+            AdvisorEndpoints(advisors: advisors, approvals: AdvisorApprovals(database: database), devices: devices).endpoints,
             CallEndpoints(calls: calls, idempotency: idempotency).endpoints,
             CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents).endpoints,
         ]

@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import TalktimeCore
 
-/// Advisors as End Users browse them, each Advisor's own profile, and the devices that receive pushes.
+/// Advisors as End Users browse them, each Advisor's own profile, Licensee admins' approval of Advisors, and the
+/// devices that receive pushes.
 struct AdvisorEndpoints: Sendable {
     let advisors: AdvisorDirectory
+    let approvals: AdvisorApprovals
     let devices: DeviceRegistry
 
     var endpoints: [Endpoint] {
@@ -36,6 +38,12 @@ struct AdvisorEndpoints: Sendable {
             },
             Endpoint(.get, "/v1/advisors/{id}", access: .roles(.endUser, .licenseeAdmin)) { _, context, principal in
                 try .json(CallDTO.Advisor(try await advisors.advisor(try context.id(), in: try licensee(of: principal), logger: context.logger)))
+            },
+            Endpoint(.put, "/v1/admin/advisors/{id}/approval", access: .roles(.licenseeAdmin)) { request, context, principal in
+                let body = try await request.decodeJSON(as: CallDTO.SetAdvisorApproval.self, context: context)
+                let advisorID = try context.id()
+                try await approvals.set(body.status, advisorID: advisorID, by: principal, logger: context.logger)
+                return try .json(CallDTO.AdvisorApproval(id: advisorID, approvalStatus: body.status.rawValue))
             },
             Endpoint(.post, "/v1/devices", access: .roles(.endUser, .advisor)) { request, context, principal in
                 let body = try await request.decodeJSON(as: CallDTO.RegisterDevice.self, context: context)

@@ -168,6 +168,15 @@ enum CallDTO {
         }
     }
 
+    struct SetAdvisorApproval: Decodable {
+        let status: AdvisorApprovalStatus
+    }
+
+    struct AdvisorApproval: Encodable {
+        let id: UUID
+        let approvalStatus: String
+    }
+
     struct RegisterDevice: Decodable {
         let platform: DevicePlatform
         let token: String

@@ -51,11 +51,13 @@ struct CallWorld: Sendable {
         }
     }
 
-    /// Approves the tenant's Advisors (there is no admin route for it yet) and makes the one signed in with
-    /// `token` (the tenant's first, unless given) available.
+    /// Has the tenant's admin approve the Advisor signed in with `token` (the tenant's first, unless given), who
+    /// then sets a rate and becomes available.
     func approveAdvisor(of tenant: IdentityWorld.Tenant, token: String? = nil, rate: Int = 120) async throws {
-        _ = try await world.superuser(
-            "UPDATE advisor_profiles SET approval_status = 'approved' WHERE licensee_id = '\(tenant.id.uuidString.lowercased())'")
+        let advisor = try await id(of: token ?? tenant.advisorToken)
+        let approval = try await http.send(
+            .put, "/v1/admin/advisors/\(advisor.uuidString)/approval", json: ["status": "approved"], token: tenant.adminToken)
+        #expect(approval.status == .ok, "approval: \(approval.text)")
         let reply = try await http.send(
             .patch, "/v1/advisors/me", json: ["rate_per_minute": rate, "presence": "available"], token: token ?? tenant.advisorToken)
         #expect(reply.status == .ok, "advisor update: \(reply.text)")
