@@ -17,7 +17,7 @@ struct TestHTTP: Sendable {
 
         /// The body as a JSON object (empty when it is not one).
         var json: [String: any Sendable] {
-            ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any])?.mapValues { $0 as! any Sendable } ?? [:]
+            (try? JSONSerialization.jsonObject(with: body)) as? [String: any Sendable] ?? [:]
         }
 
         func string(_ key: String) -> String? { json[key] as? String }
