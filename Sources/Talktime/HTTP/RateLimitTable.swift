@@ -44,10 +44,6 @@ enum RateLimitTable {
         "POST /v1/wallet/top-ups": [
             RateLimitPolicy(name: "top-up-user", limit: 10, window: .seconds(60), key: .caller)
         ],
-        // An app registers its push token when it starts and when the token changes: a few times a day.
-        "POST /v1/devices": [
-            RateLimitPolicy(name: "device-user", limit: 30, window: .seconds(3600), key: .caller)
-        ],
     ]
 
     static func policies(for route: String, key: RateLimitPolicy.Key) -> [RateLimitPolicy] {

@@ -42,8 +42,6 @@ import Testing
         // Refused by validation, so that no payment is created: only the limit is under test.
         case "POST /v1/wallet/top-ups":
             (.post, "/v1/wallet/top-ups", ["amount": 0], world.alpha.endUserToken, nil)
-        case "POST /v1/devices":
-            (.post, "/v1/devices", ["platform": "android", "token": "not a token \(index)"], world.alpha.endUserToken, nil)
         default:
             (.get, "/unmapped", [:], nil, nil)
         }
