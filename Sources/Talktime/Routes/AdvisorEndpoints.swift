@@ -21,8 +21,10 @@ struct AdvisorEndpoints: Sendable {
                     return presence
                 }
                 let (category, language) = (query.get("category").map { String($0) }, query.get("language").map { String($0) })
-                for (name, value) in [("category", category), ("language", language)] where (value?.count ?? 0) > 50 {
-                    throw Problem.badRequest("'\(name)' may have at most 50 characters.")
+                for case (let name, let value?) in [("category", category), ("language", language)] {
+                    guard value.count <= 50 else { throw Problem.badRequest("'\(name)' may have at most 50 characters.") }
+                    // PostgreSQL text cannot hold NUL: refused here, as in JSON bodies (Request.decodeJSON).
+                    guard !value.utf8.contains(0) else { throw Problem.badRequest("'\(name)' must not contain the NUL character.") }
                 }
                 let filter = AdvisorDirectory.Filter(category: category, language: language, presence: presence)
                 let page = try await advisors.list(
