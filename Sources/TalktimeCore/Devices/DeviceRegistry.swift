@@ -11,6 +11,11 @@ public struct DeviceRegistry: Sendable {
         public var createdAt: Date
     }
 
+    /// How many devices a user keeps: registering one more forgets the one registered (or refreshed) longest
+    /// ago. Every call's push goes to all of a user's devices, so their number must be bounded; a stale token
+    /// is otherwise only forgotten when the push service says it is unknown.
+    public static let maximumDevicesPerUser = 10
+
     let database: Database
 
     public init(database: Database) {
@@ -38,6 +43,12 @@ public struct DeviceRegistry: Sendable {
                 """, logger: logger
             ).collect().first
             guard let (id, createdAt) = try row?.decode((UUID, Date).self) else { throw CallError.invalidChange("The device was not saved.") }
+            try await connection.query(
+                """
+                DELETE FROM devices WHERE id IN (
+                    SELECT id FROM devices WHERE licensee_id = \(licenseeID) AND user_id = \(user.id)
+                    ORDER BY updated_at DESC, created_at DESC, id OFFSET \(Self.maximumDevicesPerUser))
+                """, logger: logger)
             return Device(id: id, platform: platform, createdAt: createdAt)
         }
     }
