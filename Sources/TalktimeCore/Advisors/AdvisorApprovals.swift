@@ -20,7 +20,7 @@ public struct AdvisorApprovals: Sendable {
     /// for calls goes offline, so no stale presence outlives the decision; a call already running is left to end
     /// on its own. Another Licensee's Advisor, or a user who is not an Advisor, is not found.
     public func set(_ status: AdvisorApprovalStatus, advisorID: UUID, by admin: Principal, logger: Logger) async throws {
-        guard admin.role == .licenseeAdmin, !admin.isAPIKey, admin.licenseeID != nil else { throw IdentityError.forbidden }
+        guard admin.adminsOwnLicensee != nil else { throw IdentityError.forbidden }
         try await database.withTransaction(admin.scope, logger: logger) { connection in
             let changed = try await connection.query(
                 """

@@ -28,7 +28,7 @@ public struct APIKeyService: Sendable {
 
     /// A new key for the admin's Licensee; the secret in the result is the only copy there will ever be.
     public func create(by admin: Principal, name: String, scopes: Set<APIKeyScope>, logger: Logger) async throws -> (Summary, secret: String) {
-        guard admin.role == .licenseeAdmin, !admin.isAPIKey, let licenseeID = admin.licenseeID else { throw IdentityError.forbidden }
+        guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.unicodeScalars.count) else { throw IdentityError.invalidInput("'name' must have 1 to 100 characters.") }
         guard !scopes.isEmpty else { throw IdentityError.invalidInput("'scopes' must name at least one scope.") }
@@ -54,7 +54,7 @@ public struct APIKeyService: Sendable {
     }
 
     public func list(by admin: Principal, logger: Logger) async throws -> [Summary] {
-        guard admin.role == .licenseeAdmin, !admin.isAPIKey else { throw IdentityError.forbidden }
+        guard admin.adminsOwnLicensee != nil else { throw IdentityError.forbidden }
         return try await database.withTransaction(admin.scope, logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -77,7 +77,7 @@ public struct APIKeyService: Sendable {
 
     /// Revokes a key of the admin's Licensee. Another Licensee's key is not found, whatever its id.
     public func revoke(id: UUID, by admin: Principal, logger: Logger) async throws {
-        guard admin.role == .licenseeAdmin, !admin.isAPIKey else { throw IdentityError.forbidden }
+        guard admin.adminsOwnLicensee != nil else { throw IdentityError.forbidden }
         try await database.withTransaction(admin.scope, logger: logger) { connection in
             let rows = try await connection.query(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id", logger: logger

@@ -52,7 +52,7 @@ public struct AccountService: Sendable {
 
     /// Blocks or unblocks a user of the admin's Licensee. Blocking ends every session and access token at once.
     public func setBlocked(_ blocked: Bool, userID: UUID, by admin: Principal, logger: Logger) async throws {
-        guard admin.role == .licenseeAdmin, !admin.isAPIKey, let licenseeID = admin.licenseeID else { throw IdentityError.forbidden }
+        guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
         guard userID != admin.id else { throw IdentityError.cannotBlockSelf }
         try await database.withTransaction(admin.scope, logger: logger) { connection in
             guard let account = try await AccountStore.find(id: userID, licenseeID: licenseeID, on: connection, logger: logger) else {

@@ -37,6 +37,12 @@ public struct Principal: Sendable, Equatable {
         if case .apiKey = credential { return true }
         return false
     }
+
+    /// The Licensee of a Licensee admin signed in as a person; nil for anyone else, API keys included (they act for
+    /// admins only within their scopes, never on keys, users or Advisors).
+    public var adminsOwnLicensee: UUID? {
+        role == .licenseeAdmin && !isAPIKey ? licenseeID : nil
+    }
 }
 
 /// What an API key may do. Keys carry the narrowest set their holder needs.
