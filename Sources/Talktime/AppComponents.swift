@@ -39,6 +39,7 @@ struct AppComponents: Sendable {
     let advisors: AdvisorDirectory
     let devices: DeviceRegistry
     let roomEvents: CallRoomEventProcessor
+    let roomAccounts: LicenseeCallRoomAccounts
     let verifyRoomWebhook: CallWebhookEndpoints.VerifyAndDecode
 
     /// - Parameter clock: the clock of every expiry and every call's timing; tests move it.
@@ -83,7 +84,9 @@ struct AppComponents: Sendable {
 
         self.clock = clock
         let rooms = Self.callRoomProvider(configuration.calls)
-        let roomCredentials = SharedCallRoomCredentials(configuration.calls.room)
+        let roomCredentials = LicenseeCallRoomAccounts(
+            database: database, secrets: configuration.secrets, platform: configuration.calls.room, now: now)
+        roomAccounts = roomCredentials
         callAlerts = CallAlertService(
             database: database, notifier: Self.pushNotifier(configuration.push), ringTimeout: configuration.calls.settings.ringTimeout,
             logger: logger)
@@ -124,6 +127,7 @@ struct AppComponents: Sendable {
             AdvisorEndpoints(advisors: advisors, approvals: AdvisorApprovals(database: database), devices: devices).endpoints,
             CallEndpoints(calls: calls, idempotency: idempotency).endpoints,
             CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents).endpoints,
+            CallRoomAccountEndpoints(accounts: roomAccounts).endpoints,
         ]
         return groups.flatMap { $0 }
     }

@@ -22,7 +22,7 @@ struct IdentityConfiguration: Sendable {
 
     init(values: ConfigurationValues) throws(ConfigurationError) {
         let keyID = try values.optional("jwt.signing.key.id", default: "primary") { $0.isEmpty ? nil : $0 }
-        let verificationKeys = try values.optional("jwt.verification.keys", default: [:]) { Self.parseVerificationKeys($0) }
+        let verificationKeys = try values.optional("jwt.verification.keys", default: [:]) { ConfigurationValues.parseKeyList($0) }
         accessTokenKeys = try values.optional("jwt.signing.key") { text -> AccessTokenKeys? in
             guard let seed = Data(base64Encoded: text) else { return nil }
             return try AccessTokenKeys(signingKeyID: keyID, signingKeySeed: Array(seed), additionalVerificationKeys: verificationKeys)
@@ -55,16 +55,5 @@ struct IdentityConfiguration: Sendable {
 
     static func seconds(_ text: String, _ range: ClosedRange<Int>) -> Duration? {
         Int(text).flatMap { range.contains($0) ? .seconds($0) : nil }
-    }
-
-    /// `kid:base64,kid:base64`: public halves of keys being rotated out.
-    static func parseVerificationKeys(_ text: String) -> [String: [UInt8]]? {
-        var keys: [String: [UInt8]] = [:]
-        for entry in text.split(separator: ",") {
-            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, let bytes = Data(base64Encoded: parts[1]) else { return nil }
-            keys[parts[0]] = Array(bytes)
-        }
-        return keys
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TalktimeCore
 import TalktimeIntegrations
+import TalktimeSecurity
 
 /// Everything the service reads from its environment, read once at start and checked.
 ///
@@ -30,6 +31,7 @@ struct AppConfiguration: Sendable {
     var stripe: StripeConfiguration
     var calls: CallConfiguration
     var push: PushConfiguration
+    var secrets: SecretBox?
 
     /// Reads and validates every value; the first missing or malformed one stops with an error naming it.
     init(reader: ConfigReader) throws(ConfigurationError) {
@@ -51,6 +53,7 @@ struct AppConfiguration: Sendable {
         stripe = try StripeConfiguration(values: values)
         calls = try CallConfiguration(values: values)
         push = try PushConfiguration(values: values)
+        secrets = try Self.secretBox(values)
     }
 
     /// Origins such as `https://dashboard.example.com`, comma-separated; each must be scheme and host only.

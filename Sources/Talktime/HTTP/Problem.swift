@@ -74,6 +74,8 @@ enum ProblemType {
     static let concurrentCallLimit = "urn:talktime:problem:concurrent-call-limit"
     static let callState = "urn:talktime:problem:call-state"
     static let callsUnavailable = "urn:talktime:problem:calls-unavailable"
+    static let secretsUnavailable = "urn:talktime:problem:secrets-unavailable"
+    static let apiKeyTaken = "urn:talktime:problem:api-key-taken"
 }
 
 extension Problem {

@@ -24,6 +24,8 @@ struct ProblemMiddleware: RouterMiddleware {
             return try error.problem.response(from: request, context: context)
         } catch let error as CallError {
             return try error.problem.response(from: request, context: context)
+        } catch let error as CallRoomAccountError {
+            return try error.problem.response(from: request, context: context)
         } catch is DeviceNotFound {
             return try Problem.notFound().response(from: request, context: context)
         } catch is PasswordHasherBusy {

@@ -14,6 +14,7 @@ func makeConfiguration(_ overrides: [String: String] = [:], database: TestDataba
         "HTTP_PORT": "0",
         "LOG_LEVEL": "error",
         "JWT_SIGNING_KEY": testSigningKey,
+        "SECRETS_KEY": testSecretsKey,
         "BCRYPT_COST": "4",
         "LOGIN_FAILURE_DELAY_MS": "0",
     ]
@@ -23,3 +24,6 @@ func makeConfiguration(_ overrides: [String: String] = [:], database: TestDataba
 
 /// One signing key for the whole test run, in the form `JWT_SIGNING_KEY` takes.
 let testSigningKey = Data(AccessTokenKeys.generate().signingKeySeed).base64EncodedString()
+
+/// One secrets key for the whole test run, in the form `SECRETS_KEY` takes.
+let testSecretsKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
