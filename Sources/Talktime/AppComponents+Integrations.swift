@@ -38,8 +38,11 @@ extension AppComponents {
         return { body, authorization, logger in try await verifier.verify(body: body, authorization: authorization, logger: logger) }
     }
 
-    /// FCM for Android devices and APNs VoIP for iOS ones, whichever is configured.
-    static func pushNotifier(_ configuration: PushConfiguration) -> any PushNotifier {
-        PushDispatcher(fcm: configuration.fcm, apns: configuration.apns, httpClient: .shared)
+    /// FCM for Android devices and APNs VoIP for iOS ones, with each Licensee's own credentials where it has
+    /// them and the platform's (whichever are configured) elsewhere.
+    static func pushNotifiers(_ configuration: PushConfiguration, accounts: LicenseePushAccounts) -> any PushNotifierDirectory {
+        LicenseePushNotifiers(
+            accounts: accounts, platform: PushDispatcher(fcm: configuration.fcm, apns: configuration.apns, httpClient: .shared),
+            endpoints: configuration.endpoints, httpClient: .shared)
     }
 }

@@ -40,6 +40,7 @@ struct AppComponents: Sendable {
     let devices: DeviceRegistry
     let roomEvents: CallRoomEventProcessor
     let roomAccounts: LicenseeCallRoomAccounts
+    let pushAccounts: LicenseePushAccounts
     let verifyRoomWebhook: CallWebhookEndpoints.VerifyAndDecode
 
     /// - Parameter clock: the clock of every expiry and every call's timing; tests move it.
@@ -85,11 +86,14 @@ struct AppComponents: Sendable {
         self.clock = clock
         let rooms = Self.callRoomProvider(configuration.calls)
         let roomCredentials = LicenseeCallRoomAccounts(
-            database: database, secrets: configuration.secrets, platform: configuration.calls.room, now: now)
+            database: database, secrets: configuration.secrets, platform: configuration.calls.room,
+            allowedHosts: configuration.calls.licenseeHosts, now: now)
         roomAccounts = roomCredentials
+        pushAccounts = LicenseePushAccounts(
+            database: database, secrets: configuration.secrets, validate: configuration.push.endpoints.validate, now: now)
         callAlerts = CallAlertService(
-            database: database, notifier: Self.pushNotifier(configuration.push), ringTimeout: configuration.calls.settings.ringTimeout,
-            logger: logger)
+            database: database, notifiers: Self.pushNotifiers(configuration.push, accounts: pushAccounts),
+            ringTimeout: configuration.calls.settings.ringTimeout, logger: logger)
         calls = CallService(
             database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
             settings: configuration.calls.settings)
@@ -128,6 +132,7 @@ struct AppComponents: Sendable {
             CallEndpoints(calls: calls, idempotency: idempotency).endpoints,
             CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents).endpoints,
             CallRoomAccountEndpoints(accounts: roomAccounts).endpoints,
+            PushAccountEndpoints(accounts: pushAccounts).endpoints,
         ]
         return groups.flatMap { $0 }
     }

@@ -58,6 +58,7 @@ import Testing
         ("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml"), ("BCRYPT_COST", "3"), ("BCRYPT_COST", "32"),
         ("CORS_ALLOWED_ORIGINS", "https://example.com/path"), ("CORS_ALLOWED_ORIGINS", "*"), ("DATABASE_OWNER_URL", "mysql://x@y/z"),
         ("SECRETS_KEY", "c2hvcnQ="), ("SECRETS_KEY", "not base64"), ("SECRETS_KEY_ID", "a:b"), ("SECRETS_RETIRED_KEYS", "old"),
+        ("LIVEKIT_LICENSEE_HOSTS", "https://livekit.example"), ("LIVEKIT_LICENSEE_HOSTS", ".livekit.cloud"),
     ])
     func aMalformedVariableIsNamed(variable: String, value: String) {
         let error = #expect(throws: ConfigurationError.self) {

@@ -10,6 +10,9 @@ struct CallConfiguration: Sendable {
     /// loopback fake in tests).
     var liveKit = LiveKitConfiguration()
     var settings = CallSettings()
+    /// The hosts a Licensee's own LiveKit project may be on (each also allows its subdomains): the service calls
+    /// that host's server API, so an admin must not be able to point it at an internal address.
+    var licenseeHosts = ["livekit.cloud"]
 
     init(values: ConfigurationValues) throws(ConfigurationError) {
         let url = try values.optional("livekit.url", default: "ws://127.0.0.1:7880") { text in
@@ -47,6 +50,10 @@ struct CallConfiguration: Sendable {
         }
         settings.reconcileInterval = try values.optional("call.reconcile.interval.seconds", default: settings.reconcileInterval) {
             IdentityConfiguration.seconds($0, 10...3600)
+        }
+        licenseeHosts = try values.optional("livekit.licensee.hosts", default: licenseeHosts) { text in
+            let hosts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            return hosts.allSatisfy { !$0.contains("/") && !$0.contains(":") && !$0.hasPrefix(".") } ? hosts : nil
         }
     }
 }

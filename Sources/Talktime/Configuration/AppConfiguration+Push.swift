@@ -1,18 +1,29 @@
 import Foundation
 import TalktimeIntegrations
 
-/// Push notifications to Advisors' devices: FCM for Android, APNs VoIP for iOS. Either may be absent; a device
-/// of a platform without one gets no push (the call still rings in an open app).
+/// Push notifications to Advisors' devices: FCM for Android, APNs VoIP for iOS. The platform's credentials serve
+/// Licensees without their own; either may be absent, and a device of a platform without one gets no push (the
+/// call still rings in an open app).
 struct PushConfiguration: Sendable {
     var fcm: FCMConfiguration?
     var apns: APNsConfiguration?
+    /// The services' addresses and limits, for the platform's credentials and Licensees' own alike.
+    var endpoints = PushServiceEndpoints()
 
     init(values: ConfigurationValues) throws(ConfigurationError) {
-        let timeout = try values.optional("push.timeout.seconds", default: Duration.seconds(10)) { IdentityConfiguration.seconds($0, 1...60) }
-        let attempts = try values.optional("push.max.attempts", default: 3) { Int($0).flatMap { (1...10).contains($0) ? $0 : nil } }
+        endpoints.requestTimeout = try values.optional("push.timeout.seconds", default: endpoints.requestTimeout) {
+            IdentityConfiguration.seconds($0, 1...60)
+        }
+        endpoints.maxAttempts = try values.optional("push.max.attempts", default: endpoints.maxAttempts) {
+            Int($0).flatMap { (1...10).contains($0) ? $0 : nil }
+        }
+        endpoints.fcmBaseURL = try values.optional("fcm.api.base.url", default: endpoints.fcmBaseURL) { $0 }
+        endpoints.fcmTokenURI = try values.optional("fcm.token.uri", default: endpoints.fcmTokenURI) { $0 }
+        endpoints.apnsBaseURL = try values.optional("apns.api.base.url", default: endpoints.apnsBaseURL) { $0 }
+        let (timeout, attempts) = (endpoints.requestTimeout, endpoints.maxAttempts)
 
         if let account = try Self.secret("fcm.service.account.json", values: values) {
-            let baseURL = try values.optional("fcm.api.base.url", default: "https://fcm.googleapis.com") { $0 }
+            let baseURL = endpoints.fcmBaseURL
             fcm = try Self.checked("FCM_SERVICE_ACCOUNT_JSON") { () throws(PushConfigurationError) in
                 try FCMConfiguration(serviceAccountJSON: account, baseURL: baseURL, requestTimeout: timeout, maxAttempts: attempts)
             }
@@ -26,7 +37,7 @@ struct PushConfiguration: Sendable {
         case (nil, nil, nil, nil):
             apns = nil
         case (let keyID?, let teamID?, let bundleID?, let key?):
-            let baseURL = try values.optional("apns.api.base.url", default: "https://api.push.apple.com") { $0 }
+            let baseURL = endpoints.apnsBaseURL
             apns = try Self.checked("APNS_PRIVATE_KEY") { () throws(PushConfigurationError) in
                 try APNsConfiguration(
                     keyID: keyID, teamID: teamID, privateKeyPEM: key, bundleID: bundleID, baseURL: baseURL, requestTimeout: timeout,

@@ -75,7 +75,7 @@ enum ProblemType {
     static let callState = "urn:talktime:problem:call-state"
     static let callsUnavailable = "urn:talktime:problem:calls-unavailable"
     static let secretsUnavailable = "urn:talktime:problem:secrets-unavailable"
-    static let apiKeyTaken = "urn:talktime:problem:api-key-taken"
+    static let keyTaken = "urn:talktime:problem:key-taken"
 }
 
 extension Problem {

@@ -24,7 +24,7 @@ struct ProblemMiddleware: RouterMiddleware {
             return try error.problem.response(from: request, context: context)
         } catch let error as CallError {
             return try error.problem.response(from: request, context: context)
-        } catch let error as CallRoomAccountError {
+        } catch let error as LicenseeAccountError {
             return try error.problem.response(from: request, context: context)
         } catch is DeviceNotFound {
             return try Problem.notFound().response(from: request, context: context)

@@ -8,15 +8,16 @@ import ServiceLifecycle
 /// calls gone are deleted. On shutdown the queued alerts are still sent.
 public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
     private let database: Database
-    private let notifier: any PushNotifier
+    private let notifiers: any PushNotifierDirectory
     private let ringTimeout: Duration
     private let logger: Logger
     private let stream: AsyncStream<(Call, String)>
     private let continuation: AsyncStream<(Call, String)>.Continuation
 
-    public init(database: Database, notifier: any PushNotifier, ringTimeout: Duration, logger: Logger) {
+    /// - Parameter notifiers: each Licensee's notifier (`SharedPushNotifier` for one serving all).
+    public init(database: Database, notifiers: any PushNotifierDirectory, ringTimeout: Duration, logger: Logger) {
         self.database = database
-        self.notifier = notifier
+        self.notifiers = notifiers
         self.ringTimeout = ringTimeout
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
@@ -38,9 +39,10 @@ public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
         }
     }
 
-    /// Sends the alert to every device of the call's Advisor.
+    /// Sends the alert to every device of the call's Advisor, with the push credentials of the call's Licensee.
     func alert(_ call: Call, callerName: String) async {
         do {
+            let notifier = try await notifiers.notifier(forLicensee: call.licenseeID, logger: logger)
             let devices = try await database.withTransaction(.licensee(call.licenseeID), logger: logger) { connection in
                 try await connection.query(
                     "SELECT id, platform, token FROM devices WHERE licensee_id = \(call.licenseeID) AND user_id = \(call.advisorID)",

@@ -3,18 +3,6 @@ import Logging
 import PostgresNIO
 import TalktimeSecurity
 
-/// Why a Licensee's own media-service account was not stored. Nothing changed when one of these is thrown.
-public enum CallRoomAccountError: Error, Sendable, Equatable {
-    /// The service has no secrets key, so it cannot keep a secret: own accounts are switched off.
-    case secretsKeyMissing
-    /// Another Licensee, or the platform itself, uses this API key: a webhook must lead to one account.
-    case apiKeyTaken
-    /// The URL, key or secret is malformed.
-    case invalid(String)
-    /// The Licensee has no account of its own.
-    case notFound
-}
-
 /// Each Licensee's own media-service (LiveKit) account, kept in the database with its secret sealed by a
 /// `SecretBox`, in front of the platform's account from configuration: a Licensee without one of its own uses
 /// the platform's. Licensee admins set, read (never the secret) and remove their own; every change is audited.
@@ -27,19 +15,24 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
     }
 
     let database: Database
-    let secrets: SecretBox?
+    let secrets: LicenseeSecrets
     let platform: CallRoomCredentials?
+    let allowedHosts: [String]
     let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - secrets: seals and opens the API secrets; without it no Licensee can store an account of its own.
     ///   - platform: the account of Licensees without their own (nil: none, calls answer 503 for them).
+    ///   - allowedHosts: the hosts (and their subdomains) a Licensee's project may be on. The service calls the
+    ///     project's server API, so without this list an admin could make it call an internal address.
     public init(
-        database: Database, secrets: SecretBox?, platform: CallRoomCredentials?, now: @escaping @Sendable () -> Date = Date.init
+        database: Database, secrets: SecretBox?, platform: CallRoomCredentials?, allowedHosts: [String],
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.database = database
-        self.secrets = secrets
+        self.secrets = LicenseeSecrets(box: secrets, purpose: "livekit-api-secret")
         self.platform = platform
+        self.allowedHosts = allowedHosts.map { $0.lowercased() }
         self.now = now
     }
 
@@ -52,7 +45,7 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
         }
         guard let (serverURL, apiKey, sealed) = row else { return platform }
         // A Licensee that has its own account never falls back to the platform's: its rooms live elsewhere.
-        guard let secret = open(sealed, of: licenseeID, logger: logger) else { throw CallError.roomUnavailable }
+        guard let secret = secrets.open(sealed, of: licenseeID, logger: logger) else { throw CallError.roomUnavailable }
         return CallRoomCredentials(serverURL: serverURL, apiKey: apiKey, apiSecret: secret)
     }
 
@@ -64,17 +57,22 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
             ).collect().first?.decode((UUID, String).self)
         }
         guard let (licenseeID, sealed) = row else { return nil }
-        return open(sealed, of: licenseeID, logger: logger)
+        return secrets.open(sealed, of: licenseeID, logger: logger)
     }
 
     /// Stores `account` as the admin's Licensee's own, replacing any earlier one.
     public func set(_ account: CallRoomCredentials, by admin: Principal, logger: Logger) async throws -> Summary {
         guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
-        guard let secrets else { throw CallRoomAccountError.secretsKeyMissing }
         let serverURL = account.serverURL.hasSuffix("/") ? String(account.serverURL.dropLast()) : account.serverURL
         try Self.validate(serverURL: serverURL, apiKey: account.apiKey, apiSecret: account.apiSecret)
-        guard account.apiKey != platform?.apiKey else { throw CallRoomAccountError.apiKeyTaken }
-        let sealed = try secrets.seal(account.apiSecret, context: Self.sealingContext(licenseeID))
+        guard let host = URLComponents(string: serverURL)?.host?.lowercased(),
+            allowedHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) })
+        else {
+            throw LicenseeAccountError.invalid(
+                "'url' must be on a host this platform allows: \(allowedHosts.joined(separator: ", ")) (its operator can add others).")
+        }
+        guard account.apiKey != platform?.apiKey else { throw LicenseeAccountError.keyTaken }
+        let sealed = try secrets.seal(account.apiSecret, for: licenseeID)
         let now = now()
         do {
             try await database.withTransaction(admin.scope, logger: logger) { connection in
@@ -91,7 +89,7 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
                     on: connection, logger: logger)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw CallRoomAccountError.apiKeyTaken
+            throw LicenseeAccountError.keyTaken
         }
         return Summary(serverURL: serverURL, apiKey: account.apiKey, updatedAt: now)
     }
@@ -104,36 +102,14 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
                 "SELECT server_url, api_key, updated_at FROM licensee_livekit_accounts WHERE licensee_id = \(licenseeID)", logger: logger
             ).collect().first?.decode((String, String, Date).self)
         }
-        guard let (serverURL, apiKey, updatedAt) = row else { throw CallRoomAccountError.notFound }
+        guard let (serverURL, apiKey, updatedAt) = row else { throw LicenseeAccountError.notFound }
         return Summary(serverURL: serverURL, apiKey: apiKey, updatedAt: updatedAt)
     }
 
     /// Forgets the admin's Licensee's own account: its calls use the platform's from then on.
     public func remove(by admin: Principal, logger: Logger) async throws {
-        guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
-        try await database.withTransaction(admin.scope, logger: logger) { connection in
-            let removed = try await connection.query(
-                "DELETE FROM licensee_livekit_accounts WHERE licensee_id = \(licenseeID) RETURNING licensee_id", logger: logger
-            ).collect()
-            guard !removed.isEmpty else { throw CallRoomAccountError.notFound }
-            try await AuditLog.record(
-                "livekit_account.removed", by: admin, target: ("licensee", licenseeID.uuidString), on: connection, logger: logger)
-        }
-    }
-
-    /// The associated data a Licensee's secret is sealed with: a sealed secret copied to another Licensee's row
-    /// does not open there.
-    static func sealingContext(_ licenseeID: UUID) -> String {
-        "livekit-api-secret:" + licenseeID.uuidString.lowercased()
-    }
-
-    private func open(_ sealed: String, of licenseeID: UUID, logger: Logger) -> String? {
-        guard let secrets, let secret = try? secrets.open(sealed, context: Self.sealingContext(licenseeID)) else {
-            // Never the sealed value: which Licensee is enough to find the row.
-            logger.error("a Licensee's LiveKit secret cannot be opened with the configured secrets keys", metadata: ["licensee_id": "\(licenseeID)"])
-            return nil
-        }
-        return secret
+        try await LicenseeOwnAccountRow.remove(
+            from: "licensee_livekit_accounts", audited: "livekit_account.removed", by: admin, database: database, logger: logger)
     }
 
     static func validate(serverURL: String, apiKey: String, apiSecret: String) throws {
@@ -141,14 +117,14 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
             let host = url.host, !host.isEmpty, url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil,
             serverURL.utf8.count <= 300
         else {
-            throw CallRoomAccountError.invalid("'url' must be a ws, wss, http or https URL with a host and nothing after it.")
+            throw LicenseeAccountError.invalid("'url' must be a ws, wss, http or https URL with a host and nothing after it.")
         }
         guard (1...200).contains(apiKey.utf8.count), apiKey.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw CallRoomAccountError.invalid("'api_key' must be 1 to 200 printable ASCII characters without spaces.")
+            throw LicenseeAccountError.invalid("'api_key' must be 1 to 200 printable ASCII characters without spaces.")
         }
         // HS256 with a shorter secret is weak (the platform's own secret has the same floor).
         guard (32...512).contains(apiSecret.utf8.count), !apiSecret.utf8.contains(0) else {
-            throw CallRoomAccountError.invalid("'api_secret' must have 32 to 512 characters.")
+            throw LicenseeAccountError.invalid("'api_secret' must have 32 to 512 characters.")
         }
     }
 }

@@ -10,6 +10,9 @@ import Testing
 /// its own calls listen to webhooks signed with it, its secret is stored sealed, and refused changes change
 /// nothing.
 @Suite struct LiveKitAccountTests {
+    /// The fake projects run on loopback, which production would never allow.
+    static let hosts = ["LIVEKIT_LICENSEE_HOSTS": "livekit.cloud,127.0.0.1"]
+
     /// Beta's admin points beta at `project`.
     func useOwnProject(_ world: CallWorld, _ project: FakeLiveKit) async throws -> TestHTTP.Reply {
         try await world.http.send(
@@ -34,7 +37,7 @@ import Testing
     }
 
     @Test func aLicenseesOwnProjectHostsItsRoomsSignsItsTokensAndAloneEndsItsCalls() async throws {
-        try await CallWorld.run { world in
+        try await CallWorld.run(Self.hosts) { world in
             try await FakeLiveKit.run { own in
                 let set = try await useOwnProject(world, own)
                 #expect(set.status == .ok, "set: \(set.text)")
@@ -86,7 +89,7 @@ import Testing
     }
 
     @Test func removingTheProjectGoesBackToThePlatforms() async throws {
-        try await CallWorld.run { world in
+        try await CallWorld.run(Self.hosts) { world in
             try await FakeLiveKit.run { own in
                 #expect(try await useOwnProject(world, own).status == .ok)
                 let removed = try await world.http.send(.delete, "/v1/admin/livekit-account", token: world.beta.adminToken)
@@ -101,23 +104,32 @@ import Testing
     }
 
     @Test func refusedProjectsChangeNothing() async throws {
-        try await CallWorld.run { world in
+        try await CallWorld.run(Self.hosts) { world in
             let secret = String(repeating: "s", count: 40)
-            let alphas = ["url": "wss://alpha.livekit.example", "api_key": "APIalpha", "api_secret": secret]
+            let alphas = ["url": "wss://alpha.livekit.cloud", "api_key": "APIalpha", "api_secret": secret]
             #expect(try await world.http.send(.put, "/v1/admin/livekit-account", json: alphas, token: world.alpha.adminToken).status == .ok)
 
             let refused: [(String, [String: String], HTTPResponse.Status)] = [
-                ("another Licensee's key", ["url": "wss://beta.example", "api_key": "APIalpha", "api_secret": secret], .conflict),
-                ("the platform's key", ["url": "wss://beta.example", "api_key": world.liveKit.apiKey, "api_secret": secret], .conflict),
-                ("another scheme", ["url": "ftp://beta.example", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
-                ("a path", ["url": "wss://beta.example/rooms", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
-                ("credentials in the URL", ["url": "wss://user:pw@beta.example", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
-                ("a key with a space", ["url": "wss://beta.example", "api_key": "API beta", "api_secret": secret], .unprocessableContent),
+                ("another Licensee's key", ["url": "wss://beta.livekit.cloud", "api_key": "APIalpha", "api_secret": secret], .conflict),
+                ("the platform's key", ["url": "wss://beta.livekit.cloud", "api_key": world.liveKit.apiKey, "api_secret": secret], .conflict),
+                ("another scheme", ["url": "ftp://beta.livekit.cloud", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
+                ("a path", ["url": "wss://beta.livekit.cloud/rooms", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
                 (
-                    "a short secret", ["url": "wss://beta.example", "api_key": "APIbeta", "api_secret": String(secret.prefix(31))],
+                    "credentials in the URL", ["url": "wss://user:pw@beta.livekit.cloud", "api_key": "APIbeta", "api_secret": secret],
                     .unprocessableContent
                 ),
-                ("no secret", ["url": "wss://beta.example", "api_key": "APIbeta"], .badRequest),
+                (
+                    "a host the platform does not allow", ["url": "wss://internal.example", "api_key": "APIbeta", "api_secret": secret],
+                    .unprocessableContent
+                ),
+                ("an address inside the network", ["url": "https://10.0.0.1", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
+                ("a look-alike host", ["url": "wss://evillivekit.cloud", "api_key": "APIbeta", "api_secret": secret], .unprocessableContent),
+                ("a key with a space", ["url": "wss://beta.livekit.cloud", "api_key": "API beta", "api_secret": secret], .unprocessableContent),
+                (
+                    "a short secret", ["url": "wss://beta.livekit.cloud", "api_key": "APIbeta", "api_secret": String(secret.prefix(31))],
+                    .unprocessableContent
+                ),
+                ("no secret", ["url": "wss://beta.livekit.cloud", "api_key": "APIbeta"], .badRequest),
             ]
             for (what, body, status) in refused {
                 let reply = try await world.http.send(.put, "/v1/admin/livekit-account", json: body, token: world.beta.adminToken)
@@ -126,7 +138,7 @@ import Testing
                 #expect(!reply.text.contains(secret), "\(what) repeats the secret")
             }
             for token in [world.beta.endUserToken, world.beta.advisorToken, world.world.platformAdminToken] {
-                let body = ["url": "wss://beta.example", "api_key": "APIbeta", "api_secret": secret]
+                let body = ["url": "wss://beta.livekit.cloud", "api_key": "APIbeta", "api_secret": secret]
                 #expect(try await world.http.send(.put, "/v1/admin/livekit-account", json: body, token: token).status == .forbidden)
                 #expect(try await world.http.send(.delete, "/v1/admin/livekit-account", token: token).status == .forbidden)
             }
@@ -139,7 +151,7 @@ import Testing
     }
 
     @Test func aSealedSecretCopiedToAnotherLicenseeDoesNotOpen() async throws {
-        try await CallWorld.run { world in
+        try await CallWorld.run(Self.hosts) { world in
             try await FakeLiveKit.run { own in
                 // Alpha stores its project; someone with write access to the database copies the sealed secret to beta.
                 let body = ["url": own.credentials.serverURL, "api_key": own.apiKey, "api_secret": own.apiSecret]
@@ -168,8 +180,8 @@ import Testing
     }
 
     @Test func withoutASecretsKeyOwnProjectsAreSwitchedOff() async throws {
-        try await CallWorld.run(["SECRETS_KEY": ""]) { world in
-            let body = ["url": "wss://beta.example", "api_key": "APIbeta", "api_secret": String(repeating: "s", count: 40)]
+        try await CallWorld.run(Self.hosts.merging(["SECRETS_KEY": ""]) { $1 }) { world in
+            let body = ["url": "wss://beta.livekit.cloud", "api_key": "APIbeta", "api_secret": String(repeating: "s", count: 40)]
             let reply = try await world.http.send(.put, "/v1/admin/livekit-account", json: body, token: world.beta.adminToken)
             #expect(reply.status == .serviceUnavailable, "\(reply.text)")
             #expect(try await world.count("SELECT count(*) FROM licensee_livekit_accounts") == 0)
