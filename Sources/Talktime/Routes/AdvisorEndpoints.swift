@@ -41,6 +41,18 @@ struct AdvisorEndpoints: Sendable {
             Endpoint(.get, "/v1/advisors/{id}", access: .roles(.endUser, .licenseeAdmin)) { _, context, principal in
                 try .json(CallDTO.Advisor(try await advisors.advisor(try context.id(), in: try licensee(of: principal), logger: context.logger)))
             },
+            Endpoint(.get, "/v1/admin/advisors", access: .roles(.licenseeAdmin)) { request, context, principal in
+                let (limit, startingAfter) = try request.pageQuery()
+                let status = try request.uri.queryParameters.get("approval_status").map { text in
+                    guard let status = AdvisorApprovalStatus(rawValue: String(text)) else {
+                        throw Problem.badRequest("'approval_status' must be pending, approved, rejected or suspended.")
+                    }
+                    return status
+                }
+                let page = try await approvals.list(
+                    status: status, limit: limit, startingAfter: startingAfter, by: principal, logger: context.logger)
+                return try .json(PageDTO(data: page.entries.map(CallDTO.AdminAdvisor.init), hasMore: page.hasMore))
+            },
             Endpoint(.put, "/v1/admin/advisors/{id}/approval", access: .roles(.licenseeAdmin)) { request, context, principal in
                 let body = try await request.decodeJSON(as: CallDTO.SetAdvisorApproval.self, context: context)
                 let advisorID = try context.id()

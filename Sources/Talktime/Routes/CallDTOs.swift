@@ -177,6 +177,25 @@ enum CallDTO {
         let approvalStatus: String
     }
 
+    /// An Advisor in the admins' list.
+    struct AdminAdvisor: Encodable {
+        let id: UUID
+        let displayName: String
+        let email: String
+        let approvalStatus: String
+        let presence: String
+        let joinedAt: Date
+
+        init(_ entry: AdvisorApprovals.Entry) {
+            id = entry.id
+            displayName = entry.displayName
+            email = entry.email
+            approvalStatus = entry.approvalStatus.rawValue
+            presence = entry.presence.rawValue
+            joinedAt = entry.joinedAt
+        }
+    }
+
     struct RegisterDevice: Decodable {
         let platform: DevicePlatform
         let token: String

@@ -77,4 +77,64 @@ import Testing
             #expect(try audited.first?.decode(Int.self) == 2, "only the two approvals made by CallWorld itself")
         }
     }
+
+    /// The ids listed by `GET /v1/admin/advisors` with `query`, as `token`, page by page of `limit`.
+    func adminList(_ world: IdentityWorld, _ query: String, limit: Int = 100, token: String) async throws -> [String] {
+        var ids: [String] = []
+        var after = ""
+        while true {
+            let page = try await world.http.send(.get, "/v1/admin/advisors?limit=\(limit)\(query)\(after)", token: token)
+            #expect(page.status == .ok, "\(page.text)")
+            let items = page.json["data"] as? [[String: Any]] ?? []
+            ids += items.compactMap { $0["id"] as? String }
+            guard page.json["has_more"] as? Bool == true, let last = ids.last else { return ids }
+            after = "&starting_after=\(last)"
+        }
+    }
+
+    @Test func adminsListTheirOwnAdvisorsByStatusAndEveryReadIsAudited() async throws {
+        try await IdentityWorld.run { world in
+            let (alpha, beta) = (world.alpha, world.beta)
+            // A second Advisor joins alpha; both wait for a decision.
+            let invitation = try await world.http.send(
+                .post, "/v1/admin/invitations", json: ["email": "second-advisor@alpha.example", "role": "advisor"], token: alpha.adminToken)
+            let second = try await IdentityWorld.accept(invitation, displayName: "second advisor", http: world.http)
+            let first = try #require(try await world.http.send(.get, "/v1/me", token: alpha.advisorToken).string("id"))
+            let secondID = try #require(try await world.http.send(.get, "/v1/me", token: second).string("id"))
+
+            let page = try await world.http.send(.get, "/v1/admin/advisors?approval_status=pending", token: alpha.adminToken)
+            let entries = page.json["data"] as? [[String: Any]] ?? []
+            #expect(entries.map { $0["id"] as? String } == [first, secondID], "those who joined first first: \(page.text)")
+            #expect(entries.first?["email"] as? String == "advisor@alpha.example")
+            #expect(entries.allSatisfy { $0["approval_status"] as? String == "pending" && $0["presence"] as? String == "offline" })
+            // One at a time, the same two.
+            #expect(try await adminList(world, "&approval_status=pending", limit: 1, token: alpha.adminToken) == [first, secondID])
+
+            let approved = try await world.http.send(
+                .put, "/v1/admin/advisors/\(secondID)/approval", json: ["status": "approved"], token: alpha.adminToken)
+            #expect(approved.status == .ok)
+            #expect(try await adminList(world, "&approval_status=pending", token: alpha.adminToken) == [first])
+            #expect(try await adminList(world, "&approval_status=approved", token: alpha.adminToken) == [secondID])
+            #expect(try await adminList(world, "", token: alpha.adminToken) == [first, secondID])
+            // Beta's admin sees only beta's Advisor.
+            let betaAdvisor = try #require(try await world.http.send(.get, "/v1/me", token: beta.advisorToken).string("id"))
+            #expect(try await adminList(world, "", token: beta.adminToken) == [betaAdvisor])
+
+            for (query, status) in [
+                ("?approval_status=fired", HTTPResponse.Status.badRequest), ("?limit=0", .unprocessableContent),
+                ("?starting_after=\(UUID().uuidString)", .notFound), ("?starting_after=\(betaAdvisor)", .notFound),
+            ] {
+                let reply = try await world.http.send(.get, "/v1/admin/advisors\(query)", token: alpha.adminToken)
+                #expect(reply.status == status, "\(query): \(reply.text)")
+            }
+            for token in [alpha.endUserToken, alpha.advisorToken, world.platformAdminToken] {
+                #expect(try await world.http.send(.get, "/v1/admin/advisors", token: token).status == .forbidden)
+            }
+            // Every successful read is in the audit log, by alpha's admin or beta's, never with the addresses read.
+            let reads = try await world.superuser(
+                "SELECT count(*), bool_and(details::text NOT LIKE '%@%') FROM audit_log WHERE action = 'advisors.listed'")
+            let (count, withoutAddresses) = try #require(try reads.first?.decode((Int, Bool).self))
+            #expect(count == 7 && withoutAddresses)
+        }
+    }
 }
