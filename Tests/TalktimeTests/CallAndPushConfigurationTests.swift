@@ -39,7 +39,7 @@ import Testing
             "LIVEKIT_API_BASE_URL": "http://livekit.internal:7880", "CALL_RING_TIMEOUT_SECONDS": "45",
         ])
         #expect(configuration.calls.room?.serverURL == "wss://media.example.com")
-        #expect(configuration.calls.liveKit.apiBaseURL == "http://livekit.internal:7880")
+        #expect(configuration.calls.room?.apiBaseURL == "http://livekit.internal:7880")
         #expect(configuration.calls.settings.ringTimeout == .seconds(45))
         #expect(refusal(["LIVEKIT_API_KEY": "APIkey"])?.variable == "LIVEKIT_API_SECRET")
         #expect(refusal(["LIVEKIT_API_SECRET": secret])?.variable == "LIVEKIT_API_KEY")

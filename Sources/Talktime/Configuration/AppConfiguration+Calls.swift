@@ -5,9 +5,9 @@ import TalktimeIntegrations
 /// Calls: the platform's media-service (LiveKit) account and the timing of calls and billing. Without
 /// `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` the service runs and starting a call answers 503.
 struct CallConfiguration: Sendable {
+    /// The platform's own project; its server API at the client URL's host, or where `LIVEKIT_API_BASE_URL` says
+    /// (an internal address, a loopback fake in tests).
     var room: CallRoomCredentials?
-    /// How the server API is reached: at the client URL's host, or where `LIVEKIT_API_BASE_URL` says (a
-    /// loopback fake in tests).
     var liveKit = LiveKitConfiguration()
     var settings = CallSettings()
     /// The hosts a Licensee's own LiveKit project may be on (each also allows its subdomains): the service calls
@@ -32,7 +32,7 @@ struct CallConfiguration: Sendable {
         case (nil, _): throw ConfigurationError(variable: "LIVEKIT_API_KEY", problem: "must be set with LIVEKIT_API_SECRET")
         case (_, nil): throw ConfigurationError(variable: "LIVEKIT_API_SECRET", problem: "must be set with LIVEKIT_API_KEY")
         }
-        liveKit.apiBaseURL = try values.optional("livekit.api.base.url") { text in
+        room?.apiBaseURL = try values.optional("livekit.api.base.url") { text in
             guard let url = URLComponents(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else { return nil }
             return text.hasSuffix("/") ? String(text.dropLast()) : text
         }

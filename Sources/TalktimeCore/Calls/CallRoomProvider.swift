@@ -30,11 +30,15 @@ public struct CallRoomCredentials: Sendable, Equatable {
     public var serverURL: String
     public var apiKey: String
     public var apiSecret: String
+    /// Where the server API is when not at `serverURL`'s host (the platform's own deployment reached at an
+    /// internal address, or a fake in tests). Never set for a Licensee's own project.
+    public var apiBaseURL: String?
 
-    public init(serverURL: String, apiKey: String, apiSecret: String) {
+    public init(serverURL: String, apiKey: String, apiSecret: String, apiBaseURL: String? = nil) {
         self.serverURL = serverURL
         self.apiKey = apiKey
         self.apiSecret = apiSecret
+        self.apiBaseURL = apiBaseURL
     }
 }
 

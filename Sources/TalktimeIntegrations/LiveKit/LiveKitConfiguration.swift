@@ -1,31 +1,25 @@
 import Foundation
+import TalktimeCore
 
 /// How Talktime reaches LiveKit's server API. The account (URL, key, secret) comes with each request, since
 /// each Licensee may bring its own; this is what every account shares.
 public struct LiveKitConfiguration: Sendable {
-    /// Where the server API is, when it is not the clients' URL with `ws` made `http` (a loopback fake in tests,
-    /// or an internal address).
-    public var apiBaseURL: String?
     public var requestTimeout: Duration
     /// Attempts in all for one request, for 5xx answers and network errors.
     public var maxAttempts: Int
     /// How long the short admin token sent with each server API request lives.
     public var adminTokenLifetime: Duration
 
-    public init(
-        apiBaseURL: String? = nil, requestTimeout: Duration = .seconds(5), maxAttempts: Int = 3,
-        adminTokenLifetime: Duration = .seconds(60)
-    ) {
-        self.apiBaseURL = apiBaseURL
+    public init(requestTimeout: Duration = .seconds(5), maxAttempts: Int = 3, adminTokenLifetime: Duration = .seconds(60)) {
         self.requestTimeout = requestTimeout
         self.maxAttempts = max(1, maxAttempts)
         self.adminTokenLifetime = adminTokenLifetime
     }
 
-    /// The server API's base URL for an account whose clients connect to `serverURL`.
-    func apiBaseURL(for serverURL: String) -> String {
-        if let apiBaseURL { return apiBaseURL.trimmingSuffix("/") }
-        let base = serverURL.trimmingSuffix("/")
+    /// The server API's base URL of `account`: its own, or the clients' URL with `ws` made `http`.
+    func apiBaseURL(for account: CallRoomCredentials) -> String {
+        if let apiBaseURL = account.apiBaseURL { return apiBaseURL.trimmingSuffix("/") }
+        let base = account.serverURL.trimmingSuffix("/")
         if base.hasPrefix("wss://") { return "https://" + base.dropFirst("wss://".count) }
         if base.hasPrefix("ws://") { return "http://" + base.dropFirst("ws://".count) }
         return base

@@ -71,7 +71,7 @@ public struct LiveKitRoomService: CallRoomProvider {
         _ method: String, _ message: some Encodable, grant: LiveKitVideoGrant, credentials: CallRoomCredentials, logger: Logger,
         missingIsFine: Bool = false
     ) async throws -> Data? {
-        let url = configuration.apiBaseURL(for: credentials.serverURL) + "/twirp/livekit.RoomService/" + method
+        let url = configuration.apiBaseURL(for: credentials) + "/twirp/livekit.RoomService/" + method
         let body = try JSONEncoder().encode(message)
         var attempt = 0
         while true {

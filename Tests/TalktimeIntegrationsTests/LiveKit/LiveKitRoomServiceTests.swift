@@ -125,6 +125,7 @@ import Testing
             ("wss://media.example.com", "http://livekit.internal:7880/", "http://livekit.internal:7880"),
         ] as [(String, String?, String)])
     func serverAPIIsTheClientURLOverHTTPUnlessConfigured(serverURL: String, configured: String?, expected: String) {
-        #expect(LiveKitConfiguration(apiBaseURL: configured).apiBaseURL(for: serverURL) == expected)
+        let account = CallRoomCredentials(serverURL: serverURL, apiKey: "APIkey", apiSecret: "secret", apiBaseURL: configured)
+        #expect(LiveKitConfiguration().apiBaseURL(for: account) == expected)
     }
 }

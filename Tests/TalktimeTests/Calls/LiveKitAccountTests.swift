@@ -88,6 +88,17 @@ import Testing
         }
     }
 
+    @Test func thePlatformsInternalAPIAddressNeverReceivesALicenseesRequests() async throws {
+        try await FakeLiveKit.run { own in
+            // The platform's own server API at an internal address where nothing listens.
+            try await CallWorld.run(Self.hosts.merging(["LIVEKIT_API_BASE_URL": "http://127.0.0.1:9"]) { $1 }) { world in
+                #expect(try await useOwnProject(world, own).status == .ok)
+                let call = try await answeredCall(world, world.beta)
+                #expect(own.rooms[call.room] != nil)
+            }
+        }
+    }
+
     @Test func removingTheProjectGoesBackToThePlatforms() async throws {
         try await CallWorld.run(Self.hosts) { world in
             try await FakeLiveKit.run { own in
