@@ -5,6 +5,8 @@ struct TalktimeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "talktime",
         abstract: "The Talktime pay-per-minute voice platform backend.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DemoCommand.self, CreatePlatformAdminCommand.self, LedgerCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, DemoCommand.self, CreatePlatformAdminCommand.self, LedgerCommand.self, SecretsCommand.self,
+        ]
     )
 }

@@ -46,6 +46,11 @@ public struct SecretBox: Sendable {
         return currentKeyID + ":" + combined.base64EncodedString()
     }
 
+    /// Whether `sealed` was sealed under the current key (else it needs a retired key to open).
+    public func isSealedWithCurrentKey(_ sealed: String) -> Bool {
+        sealed.hasPrefix(currentKeyID + ":")
+    }
+
     /// Opens what `seal` made for the same `context`.
     public func open(_ sealed: String, context: String) throws(Failure) -> String {
         guard let colon = sealed.firstIndex(of: ":"), let key = keys[String(sealed[..<colon])],

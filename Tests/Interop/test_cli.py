@@ -66,3 +66,14 @@ def test_create_platform_admin_refuses_bad_passwords_without_echoing_them(talkti
     missing = talktime.cli("create-platform-admin", "--email", email, stdin="")
     assert missing.returncode != 0 and "standard input" in missing.stderr, missing.stderr
     assert talktime.scalar("SELECT count(*) FROM platform_admins WHERE lower(email) = lower(:'email')", email=email) == "0"
+
+
+def test_secrets_reseal_needs_a_key_and_reseals_what_there_is(talktime):
+    """`talktime secrets reseal` against the test server's database: with the server's key it succeeds (the
+    Swift tests check what it does to sealed rows); without a key it refuses, and says why."""
+    done = talktime.cli("secrets", "reseal")
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stdout} {done.stderr}"
+    assert re.search(r"Sealed again under key primary: \d+; already under it: \d+\.", done.stdout), done.stdout
+    refused = talktime.cli("secrets", "reseal", environment={"SECRETS_KEY": ""})
+    assert refused.returncode == 1, refused.stdout
+    assert "SECRETS_KEY is not set" in refused.stdout

@@ -30,7 +30,7 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.database = database
-        self.secrets = LicenseeSecrets(box: secrets, purpose: "livekit-api-secret")
+        self.secrets = LicenseeSecrets(box: secrets, purpose: .liveKitAPISecret)
         self.platform = platform
         self.allowedHosts = allowedHosts.map { $0.lowercased() }
         self.now = now

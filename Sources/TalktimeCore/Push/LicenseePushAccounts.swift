@@ -71,7 +71,7 @@ public struct LicenseePushAccounts: Sendable {
 
     public init(database: Database, secrets: SecretBox?, validate: @escaping Validator, now: @escaping @Sendable () -> Date = Date.init) {
         self.database = database
-        self.secrets = LicenseeSecrets(box: secrets, purpose: "push-credentials")
+        self.secrets = LicenseeSecrets(box: secrets, purpose: .pushCredentials)
         self.validate = validate
         self.now = now
     }

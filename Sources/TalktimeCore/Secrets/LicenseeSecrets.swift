@@ -21,10 +21,25 @@ public enum LicenseeAccountError: Error, Sendable, Equatable {
 /// Seals and opens one kind of secret that Licensees keep with the service (`purpose`), each bound to its
 /// Licensee: a sealed value copied to another Licensee's row, or to another purpose, does not open.
 public struct LicenseeSecrets: Sendable {
-    let box: SecretBox?
-    let purpose: String
+    /// What a secret is for; part of what it is bound to.
+    public enum Purpose: String, Sendable, CaseIterable {
+        case liveKitAPISecret = "livekit-api-secret"
+        case pushCredentials = "push-credentials"
 
-    public init(box: SecretBox?, purpose: String) {
+        /// Where secrets of this purpose are kept: table and column.
+        var columns: [(table: String, column: String)] {
+            switch self {
+            case .liveKitAPISecret: [("licensee_livekit_accounts", "api_secret_sealed")]
+            case .pushCredentials:
+                [("licensee_push_accounts", "fcm_service_account_sealed"), ("licensee_push_accounts", "apns_private_key_sealed")]
+            }
+        }
+    }
+
+    let box: SecretBox?
+    let purpose: Purpose
+
+    public init(box: SecretBox?, purpose: Purpose) {
         self.box = box
         self.purpose = purpose
     }
@@ -40,13 +55,13 @@ public struct LicenseeSecrets: Sendable {
         guard let box, let secret = try? box.open(sealed, context: context(licenseeID)) else {
             logger.error(
                 "a Licensee's secret cannot be opened with the configured secrets keys",
-                metadata: ["licensee_id": "\(licenseeID)", "secret_purpose": "\(purpose)"])
+                metadata: ["licensee_id": "\(licenseeID)", "secret_purpose": "\(purpose.rawValue)"])
             return nil
         }
         return secret
     }
 
     private func context(_ licenseeID: UUID) -> String {
-        purpose + ":" + licenseeID.uuidString.lowercased()
+        purpose.rawValue + ":" + licenseeID.uuidString.lowercased()
     }
 }
