@@ -64,13 +64,7 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
     public func set(_ account: CallRoomCredentials, by admin: Principal, logger: Logger) async throws -> Summary {
         guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
         let serverURL = account.serverURL.hasSuffix("/") ? String(account.serverURL.dropLast()) : account.serverURL
-        try Self.validate(serverURL: serverURL, apiKey: account.apiKey, apiSecret: account.apiSecret)
-        guard let host = URLComponents(string: serverURL)?.host?.lowercased(),
-            allowedHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) })
-        else {
-            throw LicenseeAccountError.invalid(
-                "'url' must be on a host this platform allows: \(allowedHosts.joined(separator: ", ")) (its operator can add others).")
-        }
+        try validate(serverURL: serverURL, apiKey: account.apiKey, apiSecret: account.apiSecret)
         guard account.apiKey != platform?.apiKey else { throw LicenseeAccountError.keyTaken }
         let sealed = try secrets.seal(account.apiSecret, for: licenseeID)
         let now = now()
@@ -112,12 +106,16 @@ public struct LicenseeCallRoomAccounts: CallRoomCredentialStore {
             from: "licensee_livekit_accounts", audited: "livekit_account.removed", by: admin, database: database, logger: logger)
     }
 
-    static func validate(serverURL: String, apiKey: String, apiSecret: String) throws {
+    func validate(serverURL: String, apiKey: String, apiSecret: String) throws {
         guard let url = URLComponents(string: serverURL), ["ws", "wss", "http", "https"].contains(url.scheme ?? ""),
-            let host = url.host, !host.isEmpty, url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil,
+            let host = url.host?.lowercased(), !host.isEmpty, url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil,
             serverURL.utf8.count <= 300
         else {
             throw LicenseeAccountError.invalid("'url' must be a ws, wss, http or https URL with a host and nothing after it.")
+        }
+        guard allowedHosts.contains(where: { host == $0 || host.hasSuffix("." + $0) }) else {
+            throw LicenseeAccountError.invalid(
+                "'url' must be on a host this platform allows: \(allowedHosts.joined(separator: ", ")) (its operator can add others).")
         }
         guard (1...200).contains(apiKey.utf8.count), apiKey.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw LicenseeAccountError.invalid("'api_key' must be 1 to 200 printable ASCII characters without spaces.")
