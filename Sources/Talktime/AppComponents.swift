@@ -18,6 +18,7 @@ struct AppComponents: Sendable {
     let migrator: Migrator
     let hasher: PasswordHasher
     let authentication: AuthenticationService
+    let sessionChanges: SessionChangeListener
     let registration: RegistrationService
     let passwords: PasswordService
     let accounts: AccountService
@@ -68,11 +69,15 @@ struct AppComponents: Sendable {
             settings: AccessTokens.Settings(issuer: identity.issuer, audience: identity.audience, lifetime: identity.accessTokenLifetime),
             now: now
         )
-        authentication = AuthenticationService(database: database, hasher: hasher, tokens: tokens, settings: identity.settings, now: now)
+        let sessions = SessionValidityCache(lifetime: identity.sessionCacheLifetime)
+        sessionChanges = SessionChangeListener(
+            configuration: try configuration.databaseURL.connectionConfiguration(), cache: sessions, logger: logger)
+        authentication = AuthenticationService(
+            database: database, hasher: hasher, tokens: tokens, settings: identity.settings, sessions: sessions, now: now)
         registration = RegistrationService(
             database: database, hasher: hasher, authentication: authentication, settings: identity.settings, now: now)
         passwords = PasswordService(database: database, hasher: hasher, authentication: authentication, settings: identity.settings, now: now)
-        accounts = AccountService(database: database)
+        accounts = AccountService(database: database, sessions: sessions)
         apiKeys = APIKeyService(database: database, now: now)
         licensees = LicenseeResolver(directory: LicenseeDirectory(database: database))
 

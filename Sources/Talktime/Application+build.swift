@@ -21,7 +21,7 @@ func buildApplication(configuration: AppConfiguration, logger: Logger, clock: an
         router: router,
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "talktime"),
         // The database client first: the others need it, and shut down before it (in reverse order).
-        services: [components.client, components.callAlerts, components.billing, components.retention],
+        services: [components.client, components.sessionChanges, components.callAlerts, components.billing, components.retention],
         logger: logger
     )
     // Refuse to serve a schema this build does not know; the error says which command fixes it.

@@ -14,6 +14,9 @@ struct IdentityConfiguration: Sendable {
     var issuer: String
     var audience: String
     var accessTokenLifetime: Duration
+    /// How long a server trusts what PostgreSQL said about a token's session without hearing of a change; zero
+    /// asks the database at every request.
+    var sessionCacheLifetime: Duration
     var settings: IdentitySettings
     var bcryptConcurrency: Int
     var bcryptQueueLimit: Int
@@ -30,6 +33,7 @@ struct IdentityConfiguration: Sendable {
         issuer = try values.optional("jwt.issuer", default: "talktime") { $0.isEmpty ? nil : $0 }
         audience = try values.optional("jwt.audience", default: "talktime-api") { $0.isEmpty ? nil : $0 }
         accessTokenLifetime = try values.optional("access.token.ttl.seconds", default: .seconds(900)) { Self.seconds($0, 60...86_400) }
+        sessionCacheLifetime = try values.optional("session.cache.seconds", default: .seconds(30)) { Self.seconds($0, 0...300) }
         var settings = IdentitySettings()
         settings.refreshIdleLifetime = try values.optional("refresh.token.idle.seconds", default: settings.refreshIdleLifetime) {
             Self.seconds($0, 300...31_536_000)

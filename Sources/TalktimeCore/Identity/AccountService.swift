@@ -14,9 +14,12 @@ public struct AccountService: Sendable {
     }
 
     let database: Database
+    /// Told of every change to what a user's access tokens stand for (blocking, the name they carry).
+    let sessions: SessionValidityCache
 
-    public init(database: Database) {
+    public init(database: Database, sessions: SessionValidityCache) {
         self.database = database
+        self.sessions = sessions
     }
 
     public func profile(of principal: Principal, logger: Logger) async throws -> Profile {
@@ -36,13 +39,15 @@ public struct AccountService: Sendable {
         guard case .accessToken = principal.credential else { throw IdentityError.forbidden }
         if let displayName {
             let name = try RegistrationService.validDisplayName(displayName)
-            try await database.withTransaction(principal.scope, logger: logger) { connection in
-                if principal.licenseeID == nil {
-                    try await connection.query(
-                        "UPDATE platform_admins SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
-                } else {
-                    try await connection.query(
-                        "UPDATE users SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
+            try await sessions.forgetting(account: principal.id) {
+                try await database.withTransaction(principal.scope, logger: logger) { connection in
+                    if principal.licenseeID == nil {
+                        try await connection.query(
+                            "UPDATE platform_admins SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
+                    } else {
+                        try await connection.query(
+                            "UPDATE users SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
+                    }
                 }
             }
         }
@@ -54,17 +59,19 @@ public struct AccountService: Sendable {
     public func setBlocked(_ blocked: Bool, userID: UUID, by admin: Principal, logger: Logger) async throws {
         guard let licenseeID = admin.adminsOwnLicensee else { throw IdentityError.forbidden }
         guard userID != admin.id else { throw IdentityError.cannotBlockSelf }
-        try await database.withTransaction(admin.scope, logger: logger) { connection in
-            guard let account = try await AccountStore.find(id: userID, licenseeID: licenseeID, on: connection, logger: logger) else {
-                throw IdentityError.notFound
+        try await sessions.forgetting(account: userID) {
+            try await database.withTransaction(admin.scope, logger: logger) { connection in
+                guard let account = try await AccountStore.find(id: userID, licenseeID: licenseeID, on: connection, logger: logger) else {
+                    throw IdentityError.notFound
+                }
+                try await connection.query(
+                    "UPDATE users SET status = \(blocked ? "blocked" : "active"), updated_at = now() WHERE id = \(userID)", logger: logger)
+                if blocked {
+                    try await AuthenticationService.revokeEverything(of: account, reason: "blocked", on: connection, logger: logger)
+                }
+                try await AuditLog.record(
+                    blocked ? "user.blocked" : "user.unblocked", by: admin, target: ("user", userID.uuidString), on: connection, logger: logger)
             }
-            try await connection.query(
-                "UPDATE users SET status = \(blocked ? "blocked" : "active"), updated_at = now() WHERE id = \(userID)", logger: logger)
-            if blocked {
-                try await AuthenticationService.revokeEverything(of: account, reason: "blocked", on: connection, logger: logger)
-            }
-            try await AuditLog.record(
-                blocked ? "user.blocked" : "user.unblocked", by: admin, target: ("user", userID.uuidString), on: connection, logger: logger)
         }
     }
 }

@@ -11,13 +11,17 @@ public struct AuthenticationService: Sendable {
     let throttle: LoginThrottle
     let apiKeys: APIKeyService
     let settings: IdentitySettings
+    /// What the database last said about access tokens' sessions; empty and unused unless a
+    /// `SessionChangeListener` feeds it.
+    public let sessions: SessionValidityCache
     let now: @Sendable () -> Date
 
     public init(
         database: Database, hasher: PasswordHasher, tokens: AccessTokens, settings: IdentitySettings,
-        now: @escaping @Sendable () -> Date = Date.init
+        sessions: SessionValidityCache = SessionValidityCache(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.database = database
+        self.sessions = sessions
         self.hasher = hasher
         self.tokens = tokens
         self.throttle = LoginThrottle(database: database, settings: settings.loginThrottle)
@@ -65,7 +69,8 @@ public struct AuthenticationService: Sendable {
         switch rotation {
         case .rotated(let account, let sessionID, let refreshToken):
             return try await pair(for: account, sessionID: sessionID, refreshToken: refreshToken)
-        case .reuseDetected:
+        case .reuseDetected(let sessionID):
+            sessions.forget(session: sessionID)
             logger.warning("refresh token reuse detected; session revoked")
             throw IdentityError.invalidToken
         case .invalid:
@@ -76,18 +81,23 @@ public struct AuthenticationService: Sendable {
     /// Ends the principal's login session: its refresh tokens and its access tokens stop working.
     public func logout(_ principal: Principal, logger: Logger) async throws {
         guard case .accessToken(let sessionID) = principal.credential else { throw IdentityError.forbidden }
-        try await database.withTransaction(principal.scope, logger: logger) { connection in
-            try await SessionStore.revoke(sessionID: sessionID, reason: "logout", on: connection, logger: logger)
+        try await sessions.forgetting(account: principal.id) {
+            try await database.withTransaction(principal.scope, logger: logger) { connection in
+                try await SessionStore.revoke(sessionID: sessionID, reason: "logout", on: connection, logger: logger)
+            }
         }
     }
 
     /// Ends every session of the principal's account and invalidates every access token issued to it.
     public func logoutAll(_ principal: Principal, logger: Logger) async throws {
         guard case .accessToken = principal.credential else { throw IdentityError.forbidden }
-        try await database.withTransaction(principal.scope, logger: logger) { connection in
-            guard let account = try await AccountStore.find(id: principal.id, licenseeID: principal.licenseeID, on: connection, logger: logger)
-            else { throw IdentityError.invalidToken }
-            try await Self.revokeEverything(of: account, reason: "logout_all", on: connection, logger: logger)
+        try await sessions.forgetting(account: principal.id) {
+            try await database.withTransaction(principal.scope, logger: logger) { connection in
+                guard
+                    let account = try await AccountStore.find(id: principal.id, licenseeID: principal.licenseeID, on: connection, logger: logger)
+                else { throw IdentityError.invalidToken }
+                try await Self.revokeEverything(of: account, reason: "logout_all", on: connection, logger: logger)
+            }
         }
     }
 
@@ -113,15 +123,24 @@ public struct AuthenticationService: Sendable {
             licenseeID = nil
         }
         guard (licenseeID == nil) == (role == .platformAdmin) else { throw IdentityError.invalidToken }
-        let now = now()
         // The signature proves who issued the token; the database says whether it still stands.
-        let account = try await SessionStore.accountBehindToken(
-            accountID: accountID, role: role, licenseeID: licenseeID, sessionID: sessionID, generation: claims.generation, now: now,
-            database: database, logger: logger)
-        guard let account else { throw IdentityError.invalidToken }
+        let key = SessionValidityCache.Key(
+            sessionID: sessionID, accountID: accountID, role: role, licenseeID: licenseeID, generation: claims.generation)
+        guard let account = try await accountBehind(key, logger: logger) else { throw IdentityError.invalidToken }
         return Principal(
             id: accountID, role: role, licenseeID: licenseeID, credential: .accessToken(sessionID: sessionID), email: account.email,
             displayName: account.displayName)
+    }
+
+    /// The account behind a token's claims if the token still stands: remembered, or asked of the database.
+    func accountBehind(_ key: SessionValidityCache.Key, logger: Logger) async throws -> SessionValidityCache.Account? {
+        let now = now()
+        if let account = sessions.account(for: key, now: now) { return account }
+        let ticket = sessions.beginRead()
+        guard let (account, sessionExpiresAt) = try await SessionStore.accountBehindToken(key, now: now, database: database, logger: logger)
+        else { return nil }
+        if let ticket { sessions.remember(account, for: key, sessionExpiresAt: sessionExpiresAt, now: now, ticket: ticket) }
+        return account
     }
 
     /// The JSON Web Key Set that verifies our access tokens.

@@ -84,30 +84,34 @@ public struct PasswordService: Sendable {
         guard let account, !account.isBlocked else { throw IdentityError.invalidToken }
         try Self.check(new, email: account.email)
         let hash = try await hasher.hash(new)
-        try await database.withTransaction(scope, logger: logger) { connection in
-            // Claimed under a row lock: a token used concurrently twice sets the password once.
-            let claimed = try await connection.query(
-                """
-                UPDATE password_reset_tokens SET used_at = \(now)
-                WHERE token_hash = \(token.hash) AND used_at IS NULL AND expires_at > \(now)
-                RETURNING 1
-                """,
-                logger: logger
-            ).collect()
-            guard !claimed.isEmpty else { throw IdentityError.invalidToken }
-            try await AccountStore.setPasswordHash(hash, for: account, on: connection, logger: logger)
-            try await AuthenticationService.revokeEverything(of: account, reason: "password_changed", on: connection, logger: logger)
+        try await authentication.sessions.forgetting(account: account.id) {
+            try await database.withTransaction(scope, logger: logger) { connection in
+                // Claimed under a row lock: a token used concurrently twice sets the password once.
+                let claimed = try await connection.query(
+                    """
+                    UPDATE password_reset_tokens SET used_at = \(now)
+                    WHERE token_hash = \(token.hash) AND used_at IS NULL AND expires_at > \(now)
+                    RETURNING 1
+                    """,
+                    logger: logger
+                ).collect()
+                guard !claimed.isEmpty else { throw IdentityError.invalidToken }
+                try await AccountStore.setPasswordHash(hash, for: account, on: connection, logger: logger)
+                try await AuthenticationService.revokeEverything(of: account, reason: "password_changed", on: connection, logger: logger)
+            }
         }
     }
 
     private func replacePassword(of account: AccountRecord, with hash: String, reason: String, logger: Logger) async throws -> AccountRecord {
-        try await database.withTransaction(account.scope, logger: logger) { connection in
-            try await AccountStore.setPasswordHash(hash, for: account, on: connection, logger: logger)
-            try await AuthenticationService.revokeEverything(of: account, reason: reason, on: connection, logger: logger)
-            guard let updated = try await AccountStore.find(id: account.id, licenseeID: account.licenseeID, on: connection, logger: logger) else {
-                throw IdentityError.invalidToken
+        try await authentication.sessions.forgetting(account: account.id) {
+            try await database.withTransaction(account.scope, logger: logger) { connection in
+                try await AccountStore.setPasswordHash(hash, for: account, on: connection, logger: logger)
+                try await AuthenticationService.revokeEverything(of: account, reason: reason, on: connection, logger: logger)
+                guard let updated = try await AccountStore.find(id: account.id, licenseeID: account.licenseeID, on: connection, logger: logger) else {
+                    throw IdentityError.invalidToken
+                }
+                return updated
             }
-            return updated
         }
     }
 

@@ -13,7 +13,7 @@ enum SessionStore {
     enum Rotation {
         case rotated(account: AccountRecord, sessionID: UUID, refreshToken: OpaqueToken)
         /// An already used token came back: the family was revoked, since someone else holds a copy.
-        case reuseDetected
+        case reuseDetected(sessionID: UUID)
         case invalid
     }
 
@@ -54,7 +54,7 @@ enum SessionStore {
         guard revokedAt == nil else { return .invalid }
         if usedAt != nil {
             try await revoke(sessionID: familyID, reason: "reuse_detected", on: connection, logger: logger)
-            return .reuseDetected
+            return .reuseDetected(sessionID: familyID)
         }
         guard idleExpiresAt > now, absoluteExpiresAt > now,
             let account = try await AccountStore.find(id: accountID, licenseeID: presented.licenseeID, on: connection, logger: logger),
@@ -83,20 +83,24 @@ enum SessionStore {
     }
 
     /// The account behind an access token, if the token still stands: the account active, in the role and token
-    /// generation the token names, its session neither revoked nor past its absolute expiry. Every authenticated
-    /// request asks, so it is one round trip: `talktime_access_token_account` scopes its own single-statement
-    /// transaction the way `Database.withTransaction` does (see migration 0002). Hence a bare connection.
-    static func accountBehindToken(
-        accountID: UUID, role: UserRole, licenseeID: UUID?, sessionID: UUID, generation: Int, now: Date, database: Database, logger: Logger
-    ) async throws -> (email: String, displayName: String)? {
+    /// generation the token names, its session neither revoked nor past its absolute expiry, and when that
+    /// session ends. Every authenticated request the `SessionValidityCache` cannot answer asks, so it is one
+    /// round trip: `talktime_access_token_account` scopes its own single-statement transaction the way
+    /// `Database.withTransaction` does (see migrations 0002 and 0011). Hence a bare connection.
+    static func accountBehindToken(_ key: SessionValidityCache.Key, now: Date, database: Database, logger: Logger) async throws
+        -> (account: SessionValidityCache.Account, sessionExpiresAt: Date)?
+    {
         try await database.withConnection(logger: logger) { connection in
             try await connection.query(
                 """
-                SELECT email, display_name FROM talktime_access_token_account(
-                    \(licenseeID)::uuid, \(accountID), \(role.rawValue), \(sessionID), \(generation)::integer, \(now))
+                SELECT email, display_name, session_expires_at FROM talktime_access_token_account(
+                    \(key.licenseeID)::uuid, \(key.accountID), \(key.role.rawValue), \(key.sessionID), \(key.generation)::integer, \(now))
                 """,
                 logger: logger
-            ).collect().first?.decode((String, String).self)
+            ).collect().first.map { row in
+                let (email, displayName, expiresAt) = try row.decode((String, String, Date).self)
+                return (SessionValidityCache.Account(email: email, displayName: displayName), expiresAt)
+            }
         }
     }
 

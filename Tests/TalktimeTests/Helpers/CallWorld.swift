@@ -63,10 +63,7 @@ struct CallWorld: Sendable {
         #expect(reply.status == .ok, "advisor update: \(reply.text)")
     }
 
-    func id(of token: String) async throws -> UUID {
-        let me = try await http.send(.get, "/v1/me", token: token)
-        return try #require(me.string("id").flatMap(UUID.init(uuidString:)), "me: \(me.text)")
-    }
+    func id(of token: String) async throws -> UUID { try await world.id(of: token) }
 
     /// Credits the tenant's End User's wallet through the admin adjustment route.
     func fund(_ tenant: IdentityWorld.Tenant, _ amount: Int) async throws {
@@ -97,15 +94,9 @@ struct CallWorld: Sendable {
         return try await http.send(.get, "/v1/advisors/\(advisor.uuidString)", token: tenant.endUserToken).string("presence")
     }
 
-    /// Waits (in real time, up to fifteen seconds on a busy machine) until `condition` holds: the billing engine
-    /// and the push sender run on their own.
+    /// Waits until `condition` holds: the billing engine and the push sender run on their own.
     func eventually(_ what: String, _ condition: @Sendable () async throws -> Bool) async throws {
-        for _ in 0..<1500 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("timed out waiting until \(what)")
-        throw CancellationError()
+        try await TalktimeTests.eventually(what, condition)
     }
 
     /// Signs `body` as livekit-server does and posts it to the webhook route.

@@ -118,6 +118,12 @@ struct IdentityWorld: Sendable {
         return try #require(reply.string("access_token"), "login \(email): \(reply.text)")
     }
 
+    /// The account id behind an access token.
+    func id(of token: String) async throws -> UUID {
+        let me = try await http.send(.get, "/v1/me", token: token)
+        return try #require(me.string("id").flatMap(UUID.init(uuidString:)), "me: \(me.text)")
+    }
+
     /// Runs SQL as the superuser, for looking at (or aging) what the service stored.
     func superuser(_ sql: String) async throws -> [PostgresRow] {
         try await database.withClient(database.superuserURL, maximumConnections: 1) { client in
