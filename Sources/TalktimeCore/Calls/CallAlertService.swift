@@ -55,7 +55,8 @@ public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
             let message = PushMessage(
                 type: "incoming_call",
                 data: [
-                    "call_id": call.id.uuidString.lowercased(), "caller_name": callerName, "room": call.roomName,
+                    // The id exactly as the API writes it, so an app can match the push to `GET /v1/calls` by string.
+                    "call_id": call.id.uuidString, "caller_name": callerName, "room": call.roomName,
                     "ring_deadline": ISO8601DateFormatter().string(from: call.ringDeadline),
                 ],
                 timeToLive: ringTimeout, collapseKey: call.id.uuidString.lowercased())

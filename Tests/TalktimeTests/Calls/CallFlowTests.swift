@@ -43,7 +43,7 @@ import Testing
             let push = try #require(world.fcm.messages.first)
             #expect(push.token == "fcm-token-of-the-advisor")
             #expect(push.data["type"] == "incoming_call")
-            #expect(push.data["call_id"] == callID.lowercased())
+            #expect(push.data["call_id"] == callID)
             #expect(push.priority == "HIGH")
             #expect(push.ttl == "30s")
 
