@@ -97,11 +97,19 @@ import Testing
 
     @Test func aBlockedUsersTokenIsRefused() async throws {
         try await IdentityWorld.run { world in
-            let me = try await world.http.send(.get, "/v1/me", token: world.beta.endUserToken)
-            let id = try #require(me.string("id"))
-            _ = try await world.superuser("UPDATE users SET status = 'blocked' WHERE id = '\(id)'")
-            // Even blocked behind the service's back (no generation bump), the token stops working.
+            // Blocked by their admin: refused at the very next request.
+            let beta = try await world.id(of: world.beta.endUserToken)
+            let blocked = try await world.http.send(.post, "/v1/admin/users/\(beta)/block", token: world.beta.adminToken)
+            #expect(blocked.status == .noContent)
             #expect(try await world.http.send(.get, "/v1/me", token: world.beta.endUserToken).status == .unauthorized)
+
+            // Blocked behind the service's back (SQL, no generation bump), after the server has remembered that the
+            // token stands: refused as soon as PostgreSQL's notification of the change arrives.
+            let alpha = try await world.id(of: world.alpha.endUserToken)
+            _ = try await world.superuser("UPDATE users SET status = 'blocked' WHERE id = '\(alpha)'")
+            try await eventually("the token of a user blocked in SQL is refused", within: .seconds(5)) {
+                try await world.http.send(.get, "/v1/me", token: world.alpha.endUserToken).status == .unauthorized
+            }
         }
     }
 
