@@ -69,7 +69,7 @@ struct AppComponents: Sendable {
             settings: AccessTokens.Settings(issuer: identity.issuer, audience: identity.audience, lifetime: identity.accessTokenLifetime),
             now: now
         )
-        let sessions = SessionValidityCache(lifetime: identity.sessionCacheLifetime)
+        let sessions = SessionValidityCache(lifetime: identity.sessionCacheLifetime, metrics: metricsFactory)
         sessionChanges = SessionChangeListener(
             configuration: try configuration.databaseURL.connectionConfiguration(), cache: sessions, logger: logger)
         authentication = AuthenticationService(

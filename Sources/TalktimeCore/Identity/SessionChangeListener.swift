@@ -8,6 +8,8 @@ import ServiceLifecycle
 /// connection costs a database round trip a request, never a revoked token accepted.
 public struct SessionChangeListener: Service {
     public static let channel = "talktime_sessions"
+    /// The payload a listener sends itself to prove that notifications reach it; every listener ignores it.
+    public static let probePrefix = "listening:"
     /// How the connection shows in `pg_stat_activity`.
     public static let applicationName = "talktime-sessions"
 
@@ -56,10 +58,18 @@ public struct SessionChangeListener: Service {
         defer { cache.stoppedListening() }
         do {
             try await connection.listen(on: Self.channel) { notifications in
-                // LISTEN and this query run in order on one connection: once it answers, LISTEN is in force.
-                try await connection.query("SELECT 1", logger: logger)
+                // Remember nothing until a notification is seen to arrive: a proxy that does not pass them on
+                // (PgBouncer in transaction mode, say) leaves the cache off rather than stale.
+                let probe = Self.probePrefix + UUID().uuidString
+                try await connection.query("SELECT pg_notify(\(Self.channel), \(probe))", logger: logger)
+                var arrived = notifications.makeAsyncIterator()
+                while let notification = try await arrived.next() {
+                    cache.forget(notification: notification.payload[...])
+                    if notification.payload == probe { break }
+                }
                 cache.startedListening()
-                for try await notification in notifications {
+                logger.info("session change listener is listening")
+                while let notification = try await arrived.next() {
                     cache.forget(notification: notification.payload[...])
                 }
             }

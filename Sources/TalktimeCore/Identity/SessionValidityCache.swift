@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import NIOConcurrencyHelpers
 
 /// Remembers for a few seconds that an access token's session still stands, so an authenticated request need
@@ -64,15 +65,23 @@ public final class SessionValidityCache: Sendable {
     public let lifetime: Duration
     let capacity: Int
     let state = NIOLockedValueBox(State())
+    /// 1 while the listener listens (and answers may be remembered), 0 while every request asks the database.
+    let listeningGauge: Gauge
+    let hits: Counter
+    let misses: Counter
 
-    public init(lifetime: Duration = .seconds(30), capacity: Int = 100_000) {
+    public init(lifetime: Duration = .seconds(30), capacity: Int = 100_000, metrics factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.lifetime = lifetime
         self.capacity = capacity
+        self.listeningGauge = Gauge(label: "talktime_session_cache_listening", factory: factory)
+        self.hits = Counter(label: "talktime_session_cache_lookups_total", dimensions: [("result", "hit")], factory: factory)
+        self.misses = Counter(label: "talktime_session_cache_lookups_total", dimensions: [("result", "miss")], factory: factory)
+        listeningGauge.record(0)
     }
 
     /// The remembered account for `key`, if its answer still holds at `now`.
     public func account(for key: Key, now: Date) -> Account? {
-        state.withLockedValue { state in
+        let account = state.withLockedValue { state -> Account? in
             guard state.listening, let entry = state.entries[key.sessionID] else { return nil }
             guard entry.key == key, now < entry.validUntil else {
                 state.remove(session: key.sessionID)
@@ -80,6 +89,8 @@ public final class SessionValidityCache: Sendable {
             }
             return entry.account
         }
+        (account == nil ? misses : hits).increment()
+        return account
     }
 
     /// Call before reading the answer from the database; nil when the answer must not be kept.
@@ -128,7 +139,9 @@ public final class SessionValidityCache: Sendable {
 
     /// Applies a notification from the `talktime_sessions` channel; anything unreadable forgets everything.
     public func forget(notification payload: Substring) {
-        if payload.hasPrefix("account:"), let id = UUID(uuidString: String(payload.dropFirst("account:".count))) {
+        if payload.hasPrefix(SessionChangeListener.probePrefix) {
+            return  // a listener checking that notifications reach it; nothing changed
+        } else if payload.hasPrefix("account:"), let id = UUID(uuidString: String(payload.dropFirst("account:".count))) {
             forget(account: id)
         } else if payload.hasPrefix("session:"), let id = UUID(uuidString: String(payload.dropFirst("session:".count))) {
             forget(session: id)
@@ -143,6 +156,7 @@ public final class SessionValidityCache: Sendable {
             state.forgetAll()
             state.listening = true
         }
+        listeningGauge.record(1)
     }
 
     /// The listener may miss changes: nothing is remembered or answered until it listens again.
@@ -151,6 +165,7 @@ public final class SessionValidityCache: Sendable {
             state.forgetAll()
             state.listening = false
         }
+        listeningGauge.record(0)
     }
 
     /// How many sessions are remembered (for tests and metrics).

@@ -110,6 +110,10 @@ import Testing
         #expect(cache.account(for: second, now: now) == nil)
         #expect(cache.account(for: bystander, now: now) == account)
 
+        // Another server's check that notifications reach it changes nothing.
+        cache.forget(notification: "\(SessionChangeListener.probePrefix)\(UUID().uuidString)")
+        #expect(cache.account(for: bystander, now: now) == account)
+
         // Anything it cannot read costs everything, never a stale answer.
         for payload in ["all", "account:not-a-uuid", "", "session:"] {
             try remember(bystander, in: cache)
