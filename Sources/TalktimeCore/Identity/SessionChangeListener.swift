@@ -46,13 +46,12 @@ public struct SessionChangeListener: Service {
                     // The error's text is PostgreSQL's or the network's, never a token or an account.
                     logger.warning("session change listener lost its connection; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 }
-                cache.stoppedListening()
                 try? await Task.sleep(for: retryDelay)
             }
         }
-        cache.stoppedListening()
     }
 
+    /// Listens until the connection ends; the cache is only ever on in here.
     func listenOnce(connectionNumber: Int) async throws {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: connectionNumber, logger: logger)
         defer { cache.stoppedListening() }
