@@ -13,6 +13,7 @@ import pytest
 import requests
 from google.protobuf.json_format import MessageToJson
 from livekit.api import AccessToken, TokenVerifier
+from livekit.protocol import models
 from livekit.protocol.models import ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
 
@@ -83,10 +84,10 @@ def test_room_tokens_verify_with_the_livekit_sdk_and_grant_one_room(talktime, re
     assert TokenVerifier(livekit["key"], livekit["secret"]).verify(fresh.json()["livekit"]["token"]).video.room == join["room"]
 
 
-def webhook(event, room, identity=None):
+def webhook(event, room, identity=None, session="PA_x", disconnect_reason=None):
     message = WebhookEvent(event=event, id=f"EV_{uuid.uuid4().hex[:12]}", created_at=int(time.time()), room=Room(name=room, sid="RM_x"))
     if identity:
-        message.participant.CopyFrom(ParticipantInfo(identity=identity, sid="PA_x"))
+        message.participant.CopyFrom(ParticipantInfo(identity=identity, sid=session, disconnect_reason=disconnect_reason))
     return MessageToJson(message)
 
 
@@ -119,6 +120,25 @@ def test_webhooks_signed_by_the_sdk_are_accepted_once(talktime, registered_user,
     assert call["status"] == "cancelled"
     assert call["end_reason"] == "participant_left"
     assert ringing_call["livekit"]["room"] in fake_state(livekit)["deleted"]
+
+
+def test_a_session_the_sdk_marks_replaced_does_not_end_the_call(talktime, registered_user, ringing_call, livekit):
+    # What livekit-server sends when the caller reconnects with a fresh token: the old session leaves as a
+    # duplicate identity. The call goes on until a session leaves for good.
+    me = talktime.me(registered_user["tokens"]["access_token"]).json()
+    room = ringing_call["livekit"]["room"]
+    for body in [
+        webhook("participant_joined", room, me["id"].lower(), session="PA_first"),
+        webhook("participant_joined", room, me["id"].lower(), session="PA_second"),
+        webhook("participant_left", room, me["id"].lower(), session="PA_first", disconnect_reason=models.DUPLICATE_IDENTITY),
+    ]:
+        assert deliver(talktime, body, signed(body, livekit["key"], livekit["secret"])).status_code == 200
+    assert call_status(talktime, registered_user, ringing_call["call"]["id"])["status"] == "ringing"
+    body = webhook("participant_left", room, me["id"].lower(), session="PA_second", disconnect_reason=models.CLIENT_INITIATED)
+    assert deliver(talktime, body, signed(body, livekit["key"], livekit["secret"])).status_code == 200
+    call = call_status(talktime, registered_user, ringing_call["call"]["id"])
+    assert call["status"] == "cancelled"
+    assert call["end_reason"] == "participant_left"
 
 
 def test_expired_forged_and_mismatched_webhooks_are_refused(talktime, registered_user, ringing_call, livekit):

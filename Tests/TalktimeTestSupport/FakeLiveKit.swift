@@ -152,12 +152,19 @@ public final class FakeLiveKit: Sendable {
     }
 
     /// A webhook body as livekit-server writes it (protobuf JSON, camelCase, int64 as strings).
-    public static func webhookBody(event: String, id: String, room: String, participant: String? = nil, createdAt: Date = Date()) -> String {
+    public static func webhookBody(
+        event: String, id: String, room: String, participant: String? = nil, session: String? = nil, disconnectReason: String? = nil,
+        createdAt: Date = Date()
+    ) -> String {
         var fields: [String: Any] = [
             "event": event, "id": id, "createdAt": String(Int64(createdAt.timeIntervalSince1970)),
             "room": ["sid": "RM_\(room.prefix(8))", "name": room, "emptyTimeout": 60, "maxParticipants": 2],
         ]
-        if let participant { fields["participant"] = ["sid": "PA_\(participant.prefix(8))", "identity": participant, "state": "ACTIVE"] }
+        if let participant {
+            var info: [String: Any] = ["sid": session ?? "PA_\(participant.prefix(8))", "identity": participant, "state": "ACTIVE"]
+            if let disconnectReason { info["disconnectReason"] = disconnectReason }
+            fields["participant"] = info
+        }
         let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

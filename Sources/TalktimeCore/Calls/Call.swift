@@ -46,3 +46,22 @@ public struct Call: Sendable, Equatable {
     /// Whether `userID` takes part in the call.
     public func involves(_ userID: UUID) -> Bool { userID == callerID || userID == advisorID }
 }
+
+extension Call {
+    /// The two people on a call.
+    enum Party {
+        case caller, advisor
+    }
+
+    /// The identity a user has in call rooms (in their tokens and in the media service's events).
+    static func roomIdentity(of userID: UUID) -> String { userID.uuidString.lowercased() }
+
+    /// The party of this call whose room identity is `identity`, if it is either.
+    func party(identifiedBy identity: String) -> Party? {
+        switch identity {
+        case Self.roomIdentity(of: callerID): .caller
+        case Self.roomIdentity(of: advisorID): .advisor
+        default: nil
+        }
+    }
+}

@@ -2,8 +2,14 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Applies the media service's verified room events to calls, once per event id: a participant leaving or the
-/// room finishing ends the call; a participant joining is recorded.
+/// Applies the media service's verified room events to calls, once per event id: the caller or the Advisor
+/// leaving, or the room finishing, ends the call; a party joining is recorded. Events about anyone else in the
+/// room change nothing.
+///
+/// A party who reconnects joins again in a new session before (or after) the media service ends the old one, so
+/// a departure ends the call only when the party has no other session in the room: its leaving session was not
+/// replaced (the media service says so in the event), and no other session of the same party has joined without
+/// leaving (known from the room's earlier events, whatever order they arrived in).
 public struct CallRoomEventProcessor: Sendable {
     /// What became of one event.
     public enum Outcome: String, Sendable {
@@ -20,10 +26,12 @@ public struct CallRoomEventProcessor: Sendable {
     /// that key changes nothing (one Licensee's media account cannot end another's calls).
     public func process(_ event: CallRoomEvent, signedWith apiKey: String, logger: Logger) async throws -> Outcome {
         let now = calls.clock.now()
+        let identity = event.participantIdentity.map { String($0.prefix(255)) }
         let (outcome, finished): (Outcome, [Call]) = try await calls.database.withTransaction(.platform, logger: logger) { connection in
             let inserted = try await connection.query(
                 """
-                INSERT INTO call_room_events (id, kind, outcome, created_at) VALUES (\(event.id), \(event.kindName), 'received', \(event.createdAt))
+                INSERT INTO call_room_events (id, kind, outcome, created_at, participant_identity, participant_session)
+                VALUES (\(event.id), \(event.kindName), 'received', \(event.createdAt), \(identity), \(event.participantSession))
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """, logger: logger
             ).collect()
@@ -37,25 +45,62 @@ public struct CallRoomEventProcessor: Sendable {
                 try await record(event, outcome: .ignored, call: nil, on: connection, logger: logger)
                 return (.ignored, [])
             }
+            var outcome = Outcome.applied
             var finished: [Call] = []
             switch event.kind {
             case .participantJoined:
-                let column = event.participantIdentity == call.callerID.uuidString.lowercased() ? "caller_joined_at" : "advisor_joined_at"
+                guard let party = identity.flatMap(call.party(identifiedBy:)) else {
+                    outcome = .ignored
+                    break
+                }
+                let column = party == .caller ? "caller_joined_at" : "advisor_joined_at"
                 try await connection.query(
                     "UPDATE calls SET \(unescaped: column) = coalesce(\(unescaped: column), \(event.createdAt)) WHERE id = \(call.id)",
                     logger: logger)
-            case .participantLeft, .roomFinished:
-                let reason: Call.EndReason = event.kind == .roomFinished ? .roomFinished : .participantLeft
+            case .participantLeft:
+                guard let identity, call.party(identifiedBy: identity) != nil else {
+                    outcome = .ignored
+                    break
+                }
+                if event.sessionReplaced { break }
+                if let session = event.participantSession,
+                    try await hasAnotherSession(identity, besides: session, in: call, on: connection, logger: logger)
+                {
+                    break
+                }
                 let status: Call.Status = call.status == .ringing ? .cancelled : .ended
-                finished = try await CallRecords.finish([call.id], status: status, reason: reason, at: now, on: connection, logger: logger)
+                finished = try await CallRecords.finish(
+                    [call.id], status: status, reason: .participantLeft, at: now, on: connection, logger: logger)
+            case .roomFinished:
+                let status: Call.Status = call.status == .ringing ? .cancelled : .ended
+                finished = try await CallRecords.finish([call.id], status: status, reason: .roomFinished, at: now, on: connection, logger: logger)
             case .other:
                 break
             }
-            try await record(event, outcome: .applied, call: call, on: connection, logger: logger)
-            return (.applied, finished)
+            try await record(event, outcome: outcome, call: call, on: connection, logger: logger)
+            return (outcome, finished)
         }
         for call in finished { await calls.closeRoom(of: call, logger: logger) }
         return outcome
+    }
+
+    /// Whether `identity` joined `call`'s room in a session other than `session` that has not left.
+    private func hasAnotherSession(
+        _ identity: String, besides session: String, in call: Call, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM call_room_events joined
+                WHERE joined.call_id = \(call.id) AND joined.participant_identity = \(identity)
+                  AND joined.kind = 'participant_joined' AND joined.participant_session <> \(session)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM call_room_events departed
+                      WHERE departed.call_id = \(call.id) AND departed.participant_identity = \(identity)
+                        AND departed.kind = 'participant_left' AND departed.participant_session = joined.participant_session))
+            """, logger: logger
+        ).collect()
+        return try rows.first?.decode(Bool.self) ?? false
     }
 
     private func record(_ event: CallRoomEvent, outcome: Outcome, call: Call?, on connection: PostgresConnection, logger: Logger) async throws {

@@ -111,13 +111,24 @@ public struct CallRoomEvent: Sendable, Equatable {
     public var roomName: String
     /// The participant's identity, for participant events.
     public var participantIdentity: String?
+    /// The media service's id of the participant's session: a participant who reconnects (with a fresh token)
+    /// joins again in a new session under the same identity.
+    public var participantSession: String?
+    /// For a participant who left: the media service ended this session because the same participant is in
+    /// the room in another one (they joined again, or were moved to another server), so they have not gone.
+    public var sessionReplaced: Bool
     public var createdAt: Date
 
-    public init(id: String, kind: Kind, roomName: String, participantIdentity: String?, createdAt: Date) {
+    public init(
+        id: String, kind: Kind, roomName: String, participantIdentity: String?, participantSession: String? = nil,
+        sessionReplaced: Bool = false, createdAt: Date
+    ) {
         self.id = id
         self.kind = kind
         self.roomName = roomName
         self.participantIdentity = participantIdentity
+        self.participantSession = participantSession
+        self.sessionReplaced = sessionReplaced
         self.createdAt = createdAt
     }
 }

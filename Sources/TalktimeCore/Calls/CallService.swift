@@ -134,7 +134,7 @@ public struct CallService: Sendable {
     /// A join token for `participant` into `call`'s room.
     func joinToken(for call: Call, participant: Principal, account: CallRoomCredentials) async throws -> RoomJoin {
         let grant = RoomJoinGrant(
-            room: call.roomName, identity: participant.id.uuidString.lowercased(), displayName: participant.displayName ?? "",
+            room: call.roomName, identity: Call.roomIdentity(of: participant.id), displayName: participant.displayName ?? "",
             validFor: settings.joinTokenLifetime)
         let token = try await rooms.joinToken(grant, credentials: account, now: clock.now())
         return RoomJoin(url: account.serverURL, room: call.roomName, token: token)

@@ -29,8 +29,15 @@ enum LiveKitWebhookEvent {
         }
         return CallRoomEvent(
             id: String(wire.id.prefix(128)), kind: kind, roomName: room, participantIdentity: wire.participant?.identity,
+            participantSession: wire.participant?.sid.flatMap { $0.isEmpty ? nil : String($0.prefix(128)) },
+            sessionReplaced: wire.participant?.disconnectReason.map(replacedReasons.contains) ?? false,
             createdAt: wire.createdAt.map { Date(timeIntervalSince1970: Double($0)) } ?? receivedAt)
     }
+
+    /// `DisconnectReason`s (livekit/protocol `models.proto`) that end a session whose participant stays in the
+    /// room: `DUPLICATE_IDENTITY` (2), the same identity joined again, which is how a reconnect with a fresh
+    /// token looks; `MIGRATION` (8), the participant moved to another server.
+    private static let replacedReasons: Set<String> = ["DUPLICATE_IDENTITY", "2", "MIGRATION", "8"]
 
     private struct Wire: Decodable {
         struct Room: Decodable {
@@ -38,6 +45,26 @@ enum LiveKitWebhookEvent {
         }
         struct Participant: Decodable {
             let identity: String?
+            let sid: String?
+            /// The enum's name (protobuf JSON) or its number (other producers).
+            let disconnectReason: String?
+
+            enum CodingKeys: String, CodingKey {
+                case identity, sid, disconnectReason
+                case disconnect_reason
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                identity = try? container.decodeIfPresent(String.self, forKey: .identity)
+                sid = try? container.decodeIfPresent(String.self, forKey: .sid)
+                disconnectReason = Self.enumValue(container, .disconnectReason) ?? Self.enumValue(container, .disconnect_reason)
+            }
+
+            private static func enumValue(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) -> String? {
+                if let name = try? container.decodeIfPresent(String.self, forKey: key) { return name }
+                return (try? container.decodeIfPresent(Int.self, forKey: key)).flatMap { $0.map(String.init) }
+            }
         }
 
         let event: String

@@ -43,9 +43,30 @@ import Testing
             verified.event
                 == CallRoomEvent(
                     id: "EV_1", kind: .participantLeft, roomName: "call-9", participantIdentity: "user-3",
-                    createdAt: Date(timeIntervalSince1970: 1_800_000_000)))
+                    participantSession: "PA_user-3", createdAt: Date(timeIntervalSince1970: 1_800_000_000)))
         // With a `Bearer ` prefix too.
         _ = try await verifier.verify(body: Array(left.utf8), authorization: "Bearer " + (try await token(for: left)), logger: logger)
+    }
+
+    @Test func aDepartedSessionAndWhetherItWasReplacedAreRead() async throws {
+        func event(_ body: String) async throws -> CallRoomEvent {
+            try await verifier.verify(body: Array(body.utf8), authorization: try await token(for: body), logger: logger).event
+        }
+        // livekit-server's protobuf JSON names the reason; other producers may give its number and protobuf names.
+        for (reason, replaced) in [
+            ("\"DUPLICATE_IDENTITY\"", true), ("\"MIGRATION\"", true), ("2", true), ("8", true), ("\"CLIENT_INITIATED\"", false),
+            ("1", false), ("\"ROOM_DELETED\"", false), ("null", false), ("{}", false),
+        ] {
+            for name in ["disconnectReason", "disconnect_reason"] {
+                let body =
+                    #"{"event":"participant_left","id":"EV_r","room":{"name":"r"},"participant":{"sid":"PA_9","identity":"u","\#(name)":\#(reason)}}"#
+                let decoded = try await event(body)
+                #expect(decoded.sessionReplaced == replaced, "\(name): \(reason)")
+                #expect(decoded.participantSession == "PA_9" && decoded.participantIdentity == "u")
+            }
+        }
+        let bare = try await event(#"{"event":"participant_left","id":"EV_b","room":{"name":"r"},"participant":{"identity":"u","sid":""}}"#)
+        #expect(bare.participantSession == nil && !bare.sessionReplaced)
     }
 
     @Test func eventKindsAndProtobufNames() async throws {

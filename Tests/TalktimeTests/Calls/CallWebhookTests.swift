@@ -42,6 +42,69 @@ import Testing
         }
     }
 
+    /// Delivers a participant event of `identity`'s session `session` in `room`, expecting 200.
+    func deliver(
+        _ event: String, _ id: String, room: String, identity: String, session: String, reason: String? = nil, world: CallWorld
+    ) async throws {
+        let body = FakeLiveKit.webhookBody(
+            event: event, id: id, room: room, participant: identity, session: session, disconnectReason: reason)
+        let reply = try await world.deliverWebhook(body)
+        #expect(reply.status == .ok, "\(id): \(reply.text)")
+    }
+
+    @Test func aPartyWhoReconnectsKeepsTheCallGoingInWhateverOrderTheEventsArrive() async throws {
+        try await CallWorld.run { world in
+            let call = try await activeCall(world)
+            let advisor = try await world.id(of: world.alpha.advisorToken).uuidString.lowercased()
+            func status() async throws -> String? { try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String }
+
+            // The caller reconnects with a fresh token: LiveKit ends the first session as a duplicate identity.
+            try await deliver("participant_joined", "EV_c1", room: call.room, identity: call.caller, session: "PA_c1", world: world)
+            try await deliver("participant_joined", "EV_c2", room: call.room, identity: call.caller, session: "PA_c2", world: world)
+            try await deliver(
+                "participant_left", "EV_c1_left", room: call.room, identity: call.caller, session: "PA_c1", reason: "DUPLICATE_IDENTITY",
+                world: world)
+            #expect(try await status() == "active")
+
+            // The Advisor is moved to another server, and LiveKit's departure arrives before the new session's arrival.
+            try await deliver("participant_joined", "EV_a1", room: call.room, identity: advisor, session: "PA_a1", world: world)
+            try await deliver(
+                "participant_left", "EV_a1_left", room: call.room, identity: advisor, session: "PA_a1", reason: "MIGRATION", world: world)
+            try await deliver("participant_joined", "EV_a2", room: call.room, identity: advisor, session: "PA_a2", world: world)
+            #expect(try await status() == "active")
+
+            // A departure that gives no reason, while another session of the same party is in the room, ends nothing.
+            try await deliver("participant_joined", "EV_a3", room: call.room, identity: advisor, session: "PA_a3", world: world)
+            try await deliver("participant_left", "EV_a2_left", room: call.room, identity: advisor, session: "PA_a2", world: world)
+            #expect(try await status() == "active")
+            #expect(world.liveKit.deletedRooms.isEmpty)
+
+            // The Advisor's last session leaving does: the party has gone.
+            try await deliver(
+                "participant_left", "EV_a3_left", room: call.room, identity: advisor, session: "PA_a3", reason: "CLIENT_INITIATED",
+                world: world)
+            let ended = try await world.call(call.id, token: world.alpha.endUserToken)
+            #expect(ended["status"] as? String == "ended")
+            #expect(ended["end_reason"] as? String == "participant_left")
+            try await world.eventually("the room is deleted") { world.liveKit.deletedRooms == [call.room] }
+            #expect(try await world.count("SELECT count(*) FROM call_room_events WHERE outcome = 'applied'") == 9)
+        }
+    }
+
+    @Test func someoneElseInTheRoomNeitherJoinsForAPartyNorEndsTheCall() async throws {
+        try await CallWorld.run { world in
+            let call = try await activeCall(world)
+            for (n, stranger) in [UUID().uuidString.lowercased(), "recorder", call.caller.uppercased()].enumerated() {
+                try await deliver("participant_joined", "EV_s\(n)", room: call.room, identity: stranger, session: "PA_s\(n)", world: world)
+                try await deliver("participant_left", "EV_s\(n)_left", room: call.room, identity: stranger, session: "PA_s\(n)", world: world)
+            }
+            #expect(try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String == "active")
+            #expect(try await world.count("SELECT count(*) FROM calls WHERE caller_joined_at IS NOT NULL OR advisor_joined_at IS NOT NULL") == 0)
+            #expect(try await world.count("SELECT count(*) FROM call_room_events WHERE outcome = 'ignored' AND call_id IS NOT NULL") == 6)
+            #expect(world.liveKit.deletedRooms.isEmpty)
+        }
+    }
+
     @Test func theRoomFinishingCancelsARingingCall() async throws {
         try await CallWorld.run { world in
             try await world.fund(world.alpha, 1_000)

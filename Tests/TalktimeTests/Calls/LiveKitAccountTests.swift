@@ -68,17 +68,19 @@ import Testing
                 #expect(world.liveKit.rooms[alpha.room] != nil && own.rooms[alpha.room] == nil)
 
                 // Neither project's key ends the other's calls.
-                let alphaLeft = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_a", room: alpha.room, participant: "x")
+                let alphaCaller = try await world.id(of: world.alpha.endUserToken).uuidString.lowercased()
+                let betaCaller = try await world.id(of: world.beta.endUserToken).uuidString.lowercased()
+                let alphaLeft = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_a", room: alpha.room, participant: alphaCaller)
                 let byBetasKey = try await own.webhookAuthorization(for: alphaLeft, issuedAt: world.clock.now())
                 #expect(try await world.deliverWebhook(alphaLeft, authorization: byBetasKey).status == .ok)
-                let betaLeft = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_b1", room: beta.room, participant: "x")
+                let betaLeft = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_b1", room: beta.room, participant: betaCaller)
                 #expect(try await world.deliverWebhook(betaLeft).status == .ok)
                 #expect(try await world.call(alpha.id, token: world.alpha.endUserToken)["status"] as? String == "active")
                 #expect(try await world.call(beta.id, token: world.beta.endUserToken)["status"] as? String == "active")
                 #expect(try await world.count("SELECT count(*) FROM call_room_events WHERE outcome = 'ignored'") == 2)
 
                 // Beta's own key does.
-                let genuine = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_b2", room: beta.room, participant: "x")
+                let genuine = FakeLiveKit.webhookBody(event: "participant_left", id: "EV_b2", room: beta.room, participant: betaCaller)
                 let signed = try await own.webhookAuthorization(for: genuine, issuedAt: world.clock.now())
                 #expect(try await world.deliverWebhook(genuine, authorization: signed).status == .ok)
                 #expect(try await world.call(beta.id, token: world.beta.endUserToken)["status"] as? String == "ended")
