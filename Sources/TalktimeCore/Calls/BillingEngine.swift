@@ -182,36 +182,4 @@ public final class BillingEngine: Service, Sendable {
         for call in pending { await calls.closeRoom(of: call, logger: logger) }
         return pending.count
     }
-
-    /// Asks the media service who is in the rooms of active calls not checked for a while, and ends the calls
-    /// whose room is empty: the room events that would have ended them were lost.
-    func reconcileRooms(now: Date) async throws -> Int {
-        let interval = settings.reconcileInterval
-        let stale = now.adding(.zero - interval)
-        let candidates = try await database.withTransaction(.platform, logger: logger) { connection in
-            try await connection.query(
-                """
-                UPDATE calls SET reconciled_at = \(now)
-                WHERE id IN (
-                    SELECT id FROM calls
-                    WHERE status = 'active' AND answered_at <= \(stale) AND coalesce(reconciled_at, answered_at) <= \(stale)
-                    ORDER BY coalesce(reconciled_at, answered_at) LIMIT 20 FOR UPDATE SKIP LOCKED)
-                RETURNING \(unescaped: CallRecords.columns.sql)
-                """, logger: logger
-            ).collect().map(CallRecords.decode)
-        }
-        var ended = 0
-        for call in candidates {
-            do {
-                guard let account = try await calls.credentials.credentials(forLicensee: call.licenseeID, logger: logger) else { continue }
-                let present = try await calls.rooms.participants(inRoom: call.roomName, credentials: account, logger: logger)
-                guard present.isEmpty else { continue }
-                try await calls.finish(call.id, status: .ended, reason: .roomEmpty, scope: .platform, logger: logger)
-                ended += 1
-            } catch {
-                logger.warning("could not reconcile a call's room", metadata: ["call_id": "\(call.id)", "error": "\(error)"])
-            }
-        }
-        return ended
-    }
 }

@@ -152,6 +152,57 @@ import Testing
         }
     }
 
+    @Test func reconciliationEndsTheCallsThatLostRoomEventsWouldHaveEnded() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let start = clock.now()
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 4, balance: 10_000, start: start)
+                let rooms = RecordingCallRooms()
+                let engine = BillingEngine(
+                    calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: CallSettings()), logger: logger)
+                var calls: [Call] = []
+                for id in fixture.callIDs { calls.append(try #require(try await find(id, database: database))) }
+                // Who each room holds at the next check: both parties; one party at a time (reconnects); the caller
+                // alone, twice (the Advisor left and the event was lost); nobody.
+                func enter(_ parties: [KeyPath<Call, UUID>], _ n: Int) {
+                    rooms.setParticipants(parties.map { Call.roomIdentity(of: calls[n][keyPath: $0]) }, inRoom: calls[n].roomName)
+                }
+                enter([\.callerID, \.advisorID], 0)
+                enter([\.callerID], 1)
+                enter([\.callerID], 2)
+                enter([], 3)
+                #expect(try await engine.runRound().reconciled == 0)  // answered less than an interval ago
+
+                clock.advance(by: .seconds(61))
+                #expect(try await engine.runRound().reconciled == 1)
+                #expect(try await find(calls[3].id, database: database)?.endReason == .roomEmpty)
+
+                enter([\.callerID, \.advisorID], 1)
+                clock.advance(by: .seconds(61))
+                #expect(try await engine.runRound().reconciled == 1)
+                let left = try #require(try await find(calls[2].id, database: database))
+                #expect(left.status == .ended && left.endReason == .participantLeft)
+                #expect(left.endedAt == start.addingTimeInterval(122))
+
+                // A party missing once, after being back, is a new absence: it is only noted.
+                enter([\.advisorID], 1)
+                clock.advance(by: .seconds(61))
+                #expect(try await engine.runRound().reconciled == 0)
+                #expect(try await find(calls[0].id, database: database)?.status == .active)
+                #expect(try await find(calls[1].id, database: database)?.status == .active)
+                clock.advance(by: .seconds(61))
+                #expect(try await engine.runRound().reconciled == 1)
+                #expect(try await find(calls[1].id, database: database)?.endReason == .participantLeft)
+                #expect(try await find(calls[0].id, database: database)?.status == .active)
+
+                #expect(Set(rooms.deletedRooms) == Set([calls[1].roomName, calls[2].roomName, calls[3].roomName]))
+                #expect(try await presence(of: fixture.advisorIDs[2], database: database) == "available")
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
     // MARK: - Reading back
 
     private func chargeCount(_ database: Database) async throws -> Int {

@@ -9,3 +9,8 @@ ALTER TABLE call_room_events
 
 -- A call's participant events, read at every departure (and by the call's cascade on delete).
 CREATE INDEX call_room_events_call ON call_room_events (call_id, participant_identity) WHERE call_id IS NOT NULL;
+
+-- Reconciliation (the billing engine asking LiveKit who is in the room of a call whose events may have been lost)
+-- ends a call whose room holds neither party. One party missing may be a reconnect in progress, so the first check
+-- that finds it only notes the time here; a call still missing a party at the next check ends.
+ALTER TABLE calls ADD COLUMN party_missing_since timestamptz;

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+extension BillingEngine {
+    /// Asks the media service who is in the rooms of active calls not checked for a while, and ends the calls
+    /// that the room events which were lost would have ended.
+    ///
+    /// - Neither party in the room: the call ends at once (`room_empty`).
+    /// - One party missing: it may be reconnecting, so the call is only marked; if the same call still misses a
+    ///   party at the next check, one interval later, the party has gone and the call ends (`participant_left`).
+    ///   The caller stops paying for an Advisor who left (or never joined) within two intervals.
+    /// - Both parties there: any mark is cleared.
+    func reconcileRooms(now: Date) async throws -> Int {
+        let interval = settings.reconcileInterval
+        let stale = now.adding(.zero - interval)
+        let candidates = try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE calls SET reconciled_at = \(now)
+                WHERE id IN (
+                    SELECT id FROM calls
+                    WHERE status = 'active' AND answered_at <= \(stale) AND coalesce(reconciled_at, answered_at) <= \(stale)
+                    ORDER BY coalesce(reconciled_at, answered_at) LIMIT 20 FOR UPDATE SKIP LOCKED)
+                RETURNING \(unescaped: CallRecords.columns.sql), party_missing_since
+                """, logger: logger
+            ).collect().map { row in
+                (try CallRecords.decode(row), try row.makeRandomAccess()["party_missing_since"].decode(Date?.self))
+            }
+        }
+        var ended = 0
+        for (call, missingSince) in candidates {
+            do {
+                guard let account = try await calls.credentials.credentials(forLicensee: call.licenseeID, logger: logger) else { continue }
+                let present = Set(try await calls.rooms.participants(inRoom: call.roomName, credentials: account, logger: logger))
+                let missing = [call.callerID, call.advisorID].filter { !present.contains(Call.roomIdentity(of: $0)) }
+                switch (missing.count, missingSince) {
+                case (2, _):
+                    try await calls.finish(call.id, status: .ended, reason: .roomEmpty, scope: .platform, logger: logger)
+                    ended += 1
+                case (1, .some):
+                    try await calls.finish(call.id, status: .ended, reason: .participantLeft, scope: .platform, logger: logger)
+                    ended += 1
+                case (1, nil):
+                    try await markMissing(call.id, since: now)
+                case (_, .some):
+                    try await markMissing(call.id, since: nil)
+                default:
+                    break
+                }
+            } catch {
+                logger.warning("could not reconcile a call's room", metadata: ["call_id": "\(call.id)", "error": "\(error)"])
+            }
+        }
+        return ended
+    }
+
+    /// Records when a check first found a party of the call missing from its room (nil: both were there).
+    private func markMissing(_ callID: UUID, since: Date?) async throws {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query(
+                "UPDATE calls SET party_missing_since = \(since) WHERE id = \(callID) AND status = 'active'", logger: logger)
+        }
+    }
+}
