@@ -27,6 +27,7 @@ public struct CallRoomEventProcessor: Sendable {
     public func process(_ event: CallRoomEvent, signedWith apiKey: String, logger: Logger) async throws -> Outcome {
         let now = calls.clock.now()
         let identity = event.participantIdentity.map { String($0.prefix(255)) }
+        let signedByOwner = try await isSigned(with: apiKey, byTheLicenseeOf: event.roomName, logger: logger)
         let (outcome, finished): (Outcome, [Call]) = try await calls.database.withTransaction(.platform, logger: logger) { connection in
             let inserted = try await connection.query(
                 """
@@ -39,9 +40,7 @@ public struct CallRoomEventProcessor: Sendable {
             let row = try await connection.query(
                 "SELECT \(unescaped: CallRecords.columns.sql) FROM calls WHERE room_name = \(event.roomName) FOR UPDATE", logger: logger
             ).collect().first
-            guard let call = try row.map(CallRecords.decode),
-                try await calls.credentials.credentials(forLicensee: call.licenseeID, logger: logger)?.apiKey == apiKey
-            else {
+            guard signedByOwner, let call = try row.map(CallRecords.decode) else {
                 try await record(event, outcome: .ignored, call: nil, on: connection, logger: logger)
                 return (.ignored, [])
             }
@@ -82,6 +81,19 @@ public struct CallRoomEventProcessor: Sendable {
         }
         for call in finished { await calls.closeRoom(of: call, logger: logger) }
         return outcome
+    }
+
+    /// Whether the Licensee whose call has the room `roomName` uses the media account of `apiKey`. Asked before the
+    /// event's transaction, not in it: the account lookup takes a pooled connection of its own, and a delivery
+    /// that held one connection (and the call's lock) while waiting for a second could, with as many deliveries
+    /// at once as the pool has connections, wait for ever.
+    private func isSigned(with apiKey: String, byTheLicenseeOf roomName: String, logger: Logger) async throws -> Bool {
+        let licenseeID = try await calls.database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query("SELECT licensee_id FROM calls WHERE room_name = \(roomName)", logger: logger)
+                .collect().first?.decode(UUID.self)
+        }
+        guard let licenseeID else { return false }
+        return try await calls.credentials.credentials(forLicensee: licenseeID, logger: logger)?.apiKey == apiKey
     }
 
     /// Whether `identity` joined `call`'s room in a session other than `session` that has not left.

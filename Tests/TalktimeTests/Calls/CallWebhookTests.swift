@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import TalktimeCore
 import TalktimeTestSupport
 import Testing
@@ -105,6 +106,34 @@ import Testing
         }
     }
 
+    @Test func manyDeliveriesAtOnceAreAllAnsweredByASmallConnectionPool() async throws {
+        try await CallWorld.run(["DATABASE_MAX_CONNECTIONS": "2"]) { world in
+            let call = try await activeCall(world)
+            // Each delivery used to hold a pooled connection (and the call's lock) while it asked the pool for a
+            // second one, to look up the Licensee's media account: as many at once as the pool has connections
+            // waited on one another for ever.
+            let answered = AnsweredCount()
+            let burst = Task {
+                try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for n in 0..<12 {
+                        group.addTask {
+                            let body = FakeLiveKit.webhookBody(
+                                event: "participant_joined", id: "EV_burst_\(n)", room: call.room, participant: call.caller, session: "PA_\(n)")
+                            let status = try await world.deliverWebhook(body).status
+                            answered.count.withLock { $0 += 1 }
+                            return status
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            defer { burst.cancel() }
+            try await eventually("12 deliveries at once are answered", within: .seconds(30)) { answered.count.withLock { $0 } == 12 }
+            #expect(try await burst.value == Array(repeating: .ok, count: 12))
+            #expect(try await world.count("SELECT count(*) FROM call_room_events WHERE outcome = 'applied'") == 12)
+        }
+    }
+
     @Test func theRoomFinishingCancelsARingingCall() async throws {
         try await CallWorld.run { world in
             try await world.fund(world.alpha, 1_000)
@@ -152,4 +181,9 @@ import Testing
             #expect(world.liveKit.deletedRooms.isEmpty)
         }
     }
+}
+
+/// Deliveries answered so far, counted from concurrent tasks.
+private final class AnsweredCount: Sendable {
+    let count = Mutex(0)
 }
