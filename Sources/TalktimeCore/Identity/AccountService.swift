@@ -42,10 +42,10 @@ public struct AccountService: Sendable {
             try await sessions.forgetting(account: principal.id) {
                 try await database.withTransaction(principal.scope, logger: logger) { connection in
                     if principal.licenseeID == nil {
-                        try await connection.query(
+                        _ = try await connection.query(
                             "UPDATE platform_admins SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
                     } else {
-                        try await connection.query(
+                        _ = try await connection.query(
                             "UPDATE users SET display_name = \(name), updated_at = now() WHERE id = \(principal.id)", logger: logger)
                     }
                 }
