@@ -114,7 +114,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TalktimeCoreTests",
-            dependencies: ["TalktimeCore", "TalktimeTestSupport", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]
+            dependencies: [
+                "TalktimeCore", "TalktimeTestSupport", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "TalktimeIntegrationsTests",

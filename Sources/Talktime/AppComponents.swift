@@ -102,7 +102,7 @@ struct AppComponents: Sendable {
         calls = CallService(
             database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
             settings: configuration.calls.settings)
-        billing = BillingEngine(calls: calls, logger: logger, startsAfter: schemaChecked)
+        billing = BillingEngine(calls: calls, metrics: BillingMetrics(factory: metricsFactory), logger: logger, startsAfter: schemaChecked)
         retention = RetentionService(database: database, clock: clock, logger: logger, startsAfter: schemaChecked)
         advisors = AdvisorDirectory(database: database)
         devices = DeviceRegistry(database: database)
@@ -124,6 +124,7 @@ struct AppComponents: Sendable {
 
     /// Every route the service answers; `openapi.yaml` must describe exactly these.
     var endpoints: [Endpoint] {
+        let webhookMetrics = WebhookMetrics(factory: metricsFactory)
         let groups: [[Endpoint]] = [
             HealthEndpoints(database: database, migrator: migrator, metrics: metricsRegistry, readinessTimeout: .seconds(3)).endpoints,
             AuthEndpoints(
@@ -132,10 +133,10 @@ struct AppComponents: Sendable {
             ).endpoints,
             AccountEndpoints(accounts: accounts, registration: registration, apiKeys: apiKeys).endpoints,
             WalletEndpoints(wallets: wallets, topUps: topUps, idempotency: idempotency).endpoints,
-            PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents).endpoints,
+            PaymentWebhookEndpoints(verifyAndDecode: verifyPaymentWebhook, processor: paymentEvents, metrics: webhookMetrics).endpoints,
             AdvisorEndpoints(advisors: advisors, approvals: AdvisorApprovals(database: database), devices: devices).endpoints,
             CallEndpoints(calls: calls, idempotency: idempotency).endpoints,
-            CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents).endpoints,
+            CallWebhookEndpoints(verifyAndDecode: verifyRoomWebhook, processor: roomEvents, metrics: webhookMetrics).endpoints,
             CallRoomAccountEndpoints(accounts: roomAccounts).endpoints,
             PushAccountEndpoints(accounts: pushAccounts).endpoints,
         ]

@@ -16,6 +16,7 @@ struct CallWebhookEndpoints: Sendable {
 
     let verifyAndDecode: VerifyAndDecode
     let processor: CallRoomEventProcessor
+    let metrics: WebhookMetrics
 
     var endpoints: [Endpoint] {
         [
@@ -26,12 +27,14 @@ struct CallWebhookEndpoints: Sendable {
                 do {
                     verified = try await verifyAndDecode(Array(buffer: body), request.headers[.authorization], context.logger)
                 } catch {
+                    metrics.count("livekit", outcome: "rejected")
                     context.logger.notice("livekit webhook rejected", metadata: ["reason": "\(String(describing: type(of: error))).\(error)"])
                     throw Problem(
                         status: .unauthorized, type: ProblemType.invalidWebhook, title: "Invalid webhook",
                         detail: "The webhook's token or body could not be verified.")
                 }
                 let outcome = try await processor.process(verified.event, signedWith: verified.apiKey, logger: context.logger)
+                metrics.count("livekit", outcome: outcome.rawValue)
                 context.logger.info("livekit webhook processed", metadata: ["outcome": "\(outcome.rawValue)"])
                 return try .json(WebhookReceivedDTO())
             }

@@ -11,6 +11,7 @@ struct PaymentWebhookEndpoints: Sendable {
 
     let verifyAndDecode: VerifyAndDecode
     let processor: PaymentEventProcessor
+    let metrics: WebhookMetrics
 
     var endpoints: [Endpoint] {
         [
@@ -22,12 +23,14 @@ struct PaymentWebhookEndpoints: Sendable {
                     envelope = try verifyAndDecode(Array(buffer: body), request.headers[.stripeSignature])
                 } catch {
                     // Which check failed is logged for the operator, never told to the sender.
+                    metrics.count("stripe", outcome: "rejected")
                     context.logger.notice("stripe webhook rejected", metadata: ["reason": "\(String(describing: type(of: error))).\(error)"])
                     throw Problem(
                         status: .badRequest, type: ProblemType.invalidWebhook, title: "Invalid webhook",
                         detail: "The webhook's signature, timestamp or body could not be verified.")
                 }
                 let outcome = try await processor.process(envelope, logger: context.logger)
+                metrics.count("stripe", outcome: outcome.rawValue)
                 context.logger.info("stripe webhook processed", metadata: ["outcome": "\(outcome.rawValue)"])
                 return try .json(WebhookReceivedDTO())
             }

@@ -33,14 +33,18 @@ public final class BillingEngine: Service, Sendable {
 
     let calls: CallService
     let hooks: Hooks
+    let metrics: BillingMetrics
     let logger: Logger
     let startsAfter: StartSignal?
 
     /// - Parameter startsAfter: when given, `run` waits for it before the first round (the application opens it
     ///   once it has checked the schema).
-    public init(calls: CallService, hooks: Hooks = Hooks(), logger: Logger, startsAfter: StartSignal? = nil) {
+    public init(
+        calls: CallService, hooks: Hooks = Hooks(), metrics: BillingMetrics = .none, logger: Logger, startsAfter: StartSignal? = nil
+    ) {
         self.calls = calls
         self.hooks = hooks
+        self.metrics = metrics
         self.logger = logger
         self.startsAfter = startsAfter
     }
@@ -57,8 +61,21 @@ public final class BillingEngine: Service, Sendable {
             nextWake: { (try? await nextWake()) ?? clock.now().adding(settings.billingPollInterval) })
     }
 
-    /// Runs every kind of work that is due now, charging in batches until no call is due.
+    /// Runs every kind of work that is due now, charging in batches until no call is due, and records what it did
+    /// in `metrics`.
     public func runRound() async throws -> Round {
+        let start = ContinuousClock.now
+        do {
+            let round = try await runDueWork()
+            metrics.record(round, took: ContinuousClock.now - start)
+            return round
+        } catch {
+            metrics.recordFailure(took: ContinuousClock.now - start)
+            throw error
+        }
+    }
+
+    private func runDueWork() async throws -> Round {
         var round = Round()
         let now = clock.now()
         while true {

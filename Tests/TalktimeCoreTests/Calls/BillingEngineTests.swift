@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import PostgresNIO
 import Synchronization
 import TalktimeTestSupport
@@ -21,9 +22,13 @@ import Testing
                 // The first engine dies after its ledger batch, before it records the charges on the calls.
                 var hooks = BillingEngine.Hooks()
                 hooks.afterCharging = { _ in throw EngineKilled() }
-                let doomed = BillingEngine(calls: calls, hooks: hooks, logger: logger)
+                let metrics = TestMetrics()
+                let doomed = BillingEngine(calls: calls, hooks: hooks, metrics: BillingMetrics(factory: metrics), logger: logger)
                 await #expect(throws: EngineKilled.self) { try await doomed.runRound() }
                 #expect(try await chargeCount(database) == 0)
+                // A round that fails counts as failed, and nothing it rolled back counts as charged.
+                #expect(metrics.counterTotal(label: "talktime_billing_rounds_total", dimensions: [("result", "failed")]) == 1)
+                #expect(metrics.counterTotal(label: "talktime_billing_increments_total") == 0)
 
                 // A charge that reached the ledger without its record (as a process dying between two commits
                 // would leave it): the restarted engine finds it as a replay and does not post it again.
@@ -127,7 +132,8 @@ import Testing
                 let fixture = try await ActiveCallsFixture.create(in: database, count: 1, balance: 250, start: start)
                 let rooms = RecordingCallRooms()
                 let calls = CallService.forTests(database: database, clock: clock, rooms: rooms)
-                let engine = BillingEngine(calls: calls, logger: logger)
+                let metrics = TestMetrics()
+                let engine = BillingEngine(calls: calls, metrics: BillingMetrics(factory: metrics), logger: logger)
                 _ = try await engine.runRound()
                 clock.advance(by: .seconds(60))
                 _ = try await engine.runRound()
@@ -148,6 +154,10 @@ import Testing
                 #expect(try await presence(of: fixture.advisorIDs[0], database: database) == "available")
                 #expect(try await walletBalance(fixture.callerIDs[0], fixture: fixture, database: database) == 10)
                 #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+                #expect(metrics.counterTotal(label: "talktime_billing_increments_total", dimensions: [("result", "charged")]) == 2)
+                #expect(metrics.counterTotal(label: "talktime_billing_increments_total", dimensions: [("result", "unpaid")]) == 1)
+                #expect(
+                    metrics.counterTotal(label: "talktime_billing_calls_finished_total", dimensions: [("reason", "insufficient_funds")]) == 1)
             }
         }
     }
@@ -159,8 +169,10 @@ import Testing
                 let start = clock.now()
                 let fixture = try await ActiveCallsFixture.create(in: database, count: 4, balance: 10_000, start: start)
                 let rooms = RecordingCallRooms()
+                let metrics = TestMetrics()
                 let engine = BillingEngine(
-                    calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: CallSettings()), logger: logger)
+                    calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: CallSettings()),
+                    metrics: BillingMetrics(factory: metrics), logger: logger)
                 var calls: [Call] = []
                 for id in fixture.callIDs { calls.append(try #require(try await find(id, database: database))) }
                 // Who each room holds at the next check: both parties; one party at a time (reconnects); the caller
@@ -197,6 +209,11 @@ import Testing
                 #expect(try await find(calls[0].id, database: database)?.status == .active)
 
                 #expect(Set(rooms.deletedRooms) == Set([calls[1].roomName, calls[2].roomName, calls[3].roomName]))
+                // What an operator's dashboard sees of it: five rounds, three calls ended by reconciliation.
+                #expect(metrics.counterTotal(label: "talktime_billing_calls_finished_total", dimensions: [("reason", "reconciled")]) == 3)
+                #expect(metrics.counterTotal(label: "talktime_billing_rounds_total", dimensions: [("result", "completed")]) == 5)
+                #expect(metrics.counterTotal(label: "talktime_billing_rounds_total", dimensions: [("result", "failed")]) == 0)
+                #expect(try metrics.expectTimer("talktime_billing_round_seconds").values.count == 5)
                 #expect(try await presence(of: fixture.advisorIDs[2], database: database) == "available")
                 #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
             }

@@ -40,6 +40,8 @@ import Testing
             try await world.eventually("the room is deleted") { world.liveKit.deletedRooms == [call.room] }
             #expect(try await world.presence(of: world.alpha) == "available")
             #expect(try await world.balance(world.alpha) == 880)
+            #expect(try await world.http.metric("talktime_webhook_events_total", ["source": "livekit", "outcome": "applied"]) == 2)
+            #expect(try await world.http.metric("talktime_webhook_events_total", ["source": "livekit", "outcome": "duplicate"]) == 4)
         }
     }
 
@@ -179,6 +181,7 @@ import Testing
             #expect(try await world.count("SELECT count(*) FROM call_room_events") == 0)
             #expect(try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String == "active")
             #expect(world.liveKit.deletedRooms.isEmpty)
+            #expect(try await world.http.metric("talktime_webhook_events_total", ["source": "livekit", "outcome": "rejected"]) == 6)
         }
     }
 }

@@ -52,3 +52,15 @@ struct TestHTTP: Sendable {
         }
     }
 }
+
+extension TestHTTP {
+    /// The value `GET /metrics` gives the series `name` whose labels include `labels` (nil when there is none).
+    func metric(_ name: String, _ labels: [String: String]) async throws -> Double? {
+        let exposition = try await send(.get, "/metrics").text
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + "{") {
+            let (series, value) = (line.prefix { $0 != " " }, line.split(separator: " ").last ?? "")
+            if labels.allSatisfy({ series.contains("\($0.key)=\"\($0.value)\"") }) { return Double(value) }
+        }
+        return nil
+    }
+}

@@ -93,6 +93,8 @@ import Testing
             // The genuine delivery still works afterwards: nothing was marked as seen.
             #expect(try await payments.deliver(body).status == .ok)
             #expect(try await payments.balance() == 1_000)
+            #expect(try await payments.http.metric("talktime_webhook_events_total", ["source": "stripe", "outcome": "rejected"]) == 4)
+            #expect(try await payments.http.metric("talktime_webhook_events_total", ["source": "stripe", "outcome": "applied"]) == 1)
         }
     }
 
