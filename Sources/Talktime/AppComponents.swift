@@ -98,7 +98,7 @@ struct AppComponents: Sendable {
             database: database, secrets: configuration.secrets, validate: configuration.push.endpoints.validate, now: now)
         callAlerts = CallAlertService(
             database: database, notifiers: Self.pushNotifiers(configuration.push, accounts: pushAccounts),
-            ringTimeout: configuration.calls.settings.ringTimeout, logger: logger)
+            ringTimeout: configuration.calls.settings.ringTimeout, metrics: PushMetrics(factory: metricsFactory), logger: logger)
         calls = CallService(
             database: database, rooms: rooms, credentials: roomCredentials, alerts: callAlerts, clock: clock,
             settings: configuration.calls.settings)

@@ -10,21 +10,28 @@ public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
     private let database: Database
     private let notifiers: any PushNotifierDirectory
     private let ringTimeout: Duration
+    private let metrics: PushMetrics
     private let logger: Logger
     private let stream: AsyncStream<(Call, String)>
     private let continuation: AsyncStream<(Call, String)>.Continuation
 
     /// - Parameter notifiers: each Licensee's notifier (`SharedPushNotifier` for one serving all).
-    public init(database: Database, notifiers: any PushNotifierDirectory, ringTimeout: Duration, logger: Logger) {
+    public init(
+        database: Database, notifiers: any PushNotifierDirectory, ringTimeout: Duration, metrics: PushMetrics = .none, logger: Logger
+    ) {
         self.database = database
         self.notifiers = notifiers
         self.ringTimeout = ringTimeout
+        self.metrics = metrics
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
     }
 
     public func announce(_ call: Call, callerName: String) {
-        continuation.yield((call, callerName))
+        if case .dropped = continuation.yield((call, callerName)) {
+            metrics.alert("dropped")
+            logger.warning("the incoming-call alert queue is full: the oldest alert was dropped")
+        }
     }
 
     public func run() async throws {
@@ -62,6 +69,7 @@ public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
                 timeToLive: ringTimeout, collapseKey: call.id.uuidString.lowercased())
             for device in devices {
                 let outcome = await notifier.send(message, to: device, logger: logger)
+                metrics.delivery(outcome, platform: device.platform)
                 if outcome == .deviceGone {
                     try await database.withTransaction(.licensee(call.licenseeID), logger: logger) { connection in
                         try await connection.query("DELETE FROM devices WHERE id = \(device.id)", logger: logger)
@@ -71,7 +79,9 @@ public final class CallAlertService: IncomingCallAlerting, Service, Sendable {
                         "an incoming-call push failed", metadata: ["call_id": "\(call.id)", "device_id": "\(device.id)", "reason": "\(reason)"])
                 }
             }
+            metrics.alert("sent")
         } catch {
+            metrics.alert("failed")
             logger.warning("could not alert an Advisor's devices", metadata: ["call_id": "\(call.id)", "error": "\(error)"])
         }
     }

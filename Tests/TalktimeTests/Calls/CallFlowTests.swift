@@ -138,6 +138,14 @@ import Testing
             }
             #expect(world.fcm.messages.map(\.token) == ["live-token"])
             #expect((started.json["call"] as? [String: Any])?["status"] as? String == "ringing")
+            // The operator sees one alert sent, one push delivered and one device gone.
+            try await world.eventually("the alert is counted") {
+                try await world.http.metric("talktime_push_alerts_total", ["result": "sent"]) == 1
+            }
+            let deliveries = ["delivered": 1.0, "device_gone": 1.0, "failed": nil]
+            for (result, count) in deliveries {
+                #expect(try await world.http.metric("talktime_push_deliveries_total", ["platform": "android", "result": result]) == count)
+            }
         }
     }
 
