@@ -45,7 +45,7 @@ public struct CallRoomEventProcessor: Sendable {
                 return (.ignored, [])
             }
             var outcome = Outcome.applied
-            var finished: [Call] = []
+            var ending: Call.EndReason?
             switch event.kind {
             case .participantJoined:
                 guard let party = identity.flatMap(call.party(identifiedBy:)) else {
@@ -67,14 +67,16 @@ public struct CallRoomEventProcessor: Sendable {
                 {
                     break
                 }
-                let status: Call.Status = call.status == .ringing ? .cancelled : .ended
-                finished = try await CallRecords.finish(
-                    [call.id], status: status, reason: .participantLeft, at: now, on: connection, logger: logger)
+                ending = .participantLeft
             case .roomFinished:
-                let status: Call.Status = call.status == .ringing ? .cancelled : .ended
-                finished = try await CallRecords.finish([call.id], status: status, reason: .roomFinished, at: now, on: connection, logger: logger)
+                ending = .roomFinished
             case .other:
                 break
+            }
+            var finished: [Call] = []
+            if let ending {
+                let status: Call.Status = call.status == .ringing ? .cancelled : .ended
+                finished = try await CallRecords.finish([call.id], status: status, reason: ending, at: now, on: connection, logger: logger)
             }
             try await record(event, outcome: outcome, call: call, on: connection, logger: logger)
             return (outcome, finished)
