@@ -30,6 +30,7 @@ import Testing
         #expect(configuration.push.fcm == nil)
         #expect(configuration.push.apns == nil)
         #expect(configuration.calls.settings.ringTimeout == .seconds(30))
+        #expect(configuration.calls.settings.reconcileGrace == .seconds(20))
     }
 
     @Test func liveKitNeedsKeyAndALongSecretTogether() throws {
@@ -37,10 +38,13 @@ import Testing
         let configuration = try read([
             "LIVEKIT_URL": "wss://media.example.com", "LIVEKIT_API_KEY": "APIkey", "LIVEKIT_API_SECRET": secret,
             "LIVEKIT_API_BASE_URL": "http://livekit.internal:7880", "CALL_RING_TIMEOUT_SECONDS": "45",
+            "CALL_RECONCILE_GRACE_SECONDS": "15",
         ])
         #expect(configuration.calls.room?.serverURL == "wss://media.example.com")
         #expect(configuration.calls.room?.apiBaseURL == "http://livekit.internal:7880")
         #expect(configuration.calls.settings.ringTimeout == .seconds(45))
+        #expect(configuration.calls.settings.reconcileGrace == .seconds(15))
+        #expect(refusal(["CALL_RECONCILE_GRACE_SECONDS": "2"])?.variable == "CALL_RECONCILE_GRACE_SECONDS")
         #expect(refusal(["LIVEKIT_API_KEY": "APIkey"])?.variable == "LIVEKIT_API_SECRET")
         #expect(refusal(["LIVEKIT_API_SECRET": secret])?.variable == "LIVEKIT_API_KEY")
         let short = refusal(["LIVEKIT_API_KEY": "APIkey", "LIVEKIT_API_SECRET": "tooShortValue1"])

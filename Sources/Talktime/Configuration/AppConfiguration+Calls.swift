@@ -51,6 +51,9 @@ struct CallConfiguration: Sendable {
         settings.reconcileInterval = try values.optional("call.reconcile.interval.seconds", default: settings.reconcileInterval) {
             IdentityConfiguration.seconds($0, 10...3600)
         }
+        settings.reconcileGrace = try values.optional("call.reconcile.grace.seconds", default: settings.reconcileGrace) {
+            IdentityConfiguration.seconds($0, 5...600)
+        }
         licenseeHosts = try values.optional("livekit.licensee.hosts", default: licenseeHosts) { text in
             let hosts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
             return hosts.allSatisfy { !$0.contains("/") && !$0.contains(":") && !$0.hasPrefix(".") } ? hosts : nil

@@ -7,9 +7,11 @@ extension BillingEngine {
     /// that the room events which were lost would have ended.
     ///
     /// - Neither party in the room: the call ends at once (`room_empty`).
-    /// - One party missing: it may be reconnecting, so the call is only marked; if the same call still misses a
-    ///   party at the next check, one interval later, the party has gone and the call ends (`participant_left`).
-    ///   The caller stops paying for an Advisor who left (or never joined) within two intervals.
+    /// - One party missing: it may be reconnecting, so the call is marked and held: no further increment is
+    ///   charged (`chargeDueCalls`). It is checked again `reconcileGrace` later. A party still missing then has
+    ///   gone, and the call ends (`participant_left`): the caller never pays for an increment that began after
+    ///   the other party was found gone. Both back: the mark is cleared and the held increment is charged, late
+    ///   but for the same time it would have covered.
     /// - Both parties there: any mark is cleared.
     func reconcileRooms(now: Date) async throws -> Int {
         let interval = settings.reconcileInterval
@@ -42,9 +44,9 @@ extension BillingEngine {
                     try await calls.finish(call.id, status: .ended, reason: .participantLeft, scope: .platform, logger: logger)
                     ended += 1
                 case (1, nil):
-                    try await markMissing(call.id, since: now)
+                    try await markMissing(call.id, since: now, checkAgainAt: now.adding(settings.reconcileGrace))
                 case (_, .some):
-                    try await markMissing(call.id, since: nil)
+                    try await markMissing(call.id, since: nil, checkAgainAt: now.adding(interval))
                 default:
                     break
                 }
@@ -55,11 +57,16 @@ extension BillingEngine {
         return ended
     }
 
-    /// Records when a check first found a party of the call missing from its room (nil: both were there).
-    private func markMissing(_ callID: UUID, since: Date?) async throws {
+    /// Records when a check first found a party of the call missing from its room (nil: both were there), and
+    /// when to check it next (`reconciled_at` is read as the last check, one interval before the next).
+    private func markMissing(_ callID: UUID, since: Date?, checkAgainAt next: Date) async throws {
+        let checked = next.adding(.zero - settings.reconcileInterval)
         try await database.withTransaction(.platform, logger: logger) { connection in
             try await connection.query(
-                "UPDATE calls SET party_missing_since = \(since) WHERE id = \(callID) AND status = 'active'", logger: logger)
+                """
+                UPDATE calls SET party_missing_since = \(since), reconciled_at = \(checked)
+                WHERE id = \(callID) AND status = 'active'
+                """, logger: logger)
         }
     }
 }

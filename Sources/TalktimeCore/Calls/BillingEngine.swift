@@ -94,14 +94,19 @@ public final class BillingEngine: Service, Sendable {
 
     /// The earliest paid time or ring deadline, but no later than one poll interval from now. Rounds at least one
     /// poll interval apart are what lets every increment be charged within its lead (`billingLead` is one poll
-    /// interval and a second).
+    /// interval and a second). A call held while a party is missing is not charged, so its paid time is no reason
+    /// to wake (it would be one at every instant until the party's absence is settled); its end, when an increment
+    /// could not be paid before the hold (`ends_at`), still is.
     func nextWake() async throws -> Date {
         let now = clock.now()
         let latest = now.adding(settings.billingPollInterval)
         let next = try await database.withTransaction(.platform, logger: logger) { connection in
             try await connection.query(
                 """
-                SELECT least((SELECT min(due_at) FROM call_billing_due), (SELECT min(ring_deadline) FROM calls WHERE status = 'ringing'))
+                SELECT least(
+                    (SELECT q.due_at FROM call_billing_due q JOIN calls c ON c.id = q.call_id
+                     WHERE c.party_missing_since IS NULL OR c.ends_at IS NOT NULL ORDER BY q.due_at LIMIT 1),
+                    (SELECT min(ring_deadline) FROM calls WHERE status = 'ringing'))
                 """, logger: logger
             ).collect().first?.decode(Date?.self)
         }
@@ -111,7 +116,8 @@ public final class BillingEngine: Service, Sendable {
 
     /// Charges the next increment of up to one batch of due calls in one transaction: the calls are locked with
     /// `FOR UPDATE SKIP LOCKED` (another engine takes the others), charged with one batch posting, and recorded.
-    /// An increment is due `billingLead` before it starts: it is paid in advance.
+    /// An increment is due `billingLead` before it starts: it is paid in advance. A call that reconciliation found
+    /// missing a party (`party_missing_since`) is held: nothing more is charged until the party is seen again.
     func chargeDueCalls(now: Date) async throws -> (charged: Int, unpaid: Int) {
         let dueBy = now.adding(settings.billingLead)
         return try await database.withTransaction(.platform, logger: logger) { connection in
@@ -126,6 +132,7 @@ public final class BillingEngine: Service, Sendable {
                 DECLARE due_calls NO SCROLL CURSOR FOR
                 SELECT \(unescaped: CallRecords.columns(of: "c")) FROM call_billing_due q JOIN calls c ON c.id = q.call_id
                 WHERE q.due_at <= \(dueBy) AND c.status = 'active' AND c.ends_at IS NULL AND c.paid_until <= \(dueBy)
+                    AND c.party_missing_since IS NULL
                 ORDER BY q.due_at
                 FOR UPDATE OF c SKIP LOCKED
                 """, logger: logger)

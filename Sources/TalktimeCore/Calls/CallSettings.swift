@@ -18,6 +18,9 @@ public struct CallSettings: Sendable {
     public var billingLead: Duration { billingPollInterval + .seconds(1) }
     /// How often an active call's room is checked for participants, to end calls whose room events were lost.
     public var reconcileInterval: Duration = .seconds(60)
+    /// How long after a check found a party missing from the room it is looked for again: long enough for an app
+    /// to rejoin after a network change, short because nothing is charged meanwhile and the other party waits.
+    public var reconcileGrace: Duration = .seconds(20)
 
     public init() {}
 }

@@ -220,6 +220,93 @@ import Testing
         }
     }
 
+    @Test func aCallMissingAPartyIsChargedNothingMoreAndCheckedAgainAfterTheGrace() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let start = clock.now()
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 2, balance: 10_000, start: start)
+                let rooms = RecordingCallRooms()
+                let settings = CallSettings()
+                let engine = BillingEngine(
+                    calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: settings), logger: logger)
+                let gone = try #require(try await find(fixture.callIDs[0], database: database))
+                let back = try #require(try await find(fixture.callIDs[1], database: database))
+                rooms.setParticipants([Call.roomIdentity(of: gone.callerID)], inRoom: gone.roomName)
+                rooms.setParticipants([Call.roomIdentity(of: back.callerID)], inRoom: back.roomName)
+                #expect(try await engine.runRound().charged == 2)  // the first increments: paid until 60 s
+
+                // 110 s: the second increments are charged, then both rooms are found without their Advisor.
+                clock.advance(by: .seconds(110))
+                let found = try await engine.runRound()
+                #expect(found.charged == 2 && found.reconciled == 0)
+
+                // 121 s: the third increments (from 120 s) are due but held, and are no reason to wake at once.
+                clock.advance(by: .seconds(11))
+                #expect(try await engine.runRound().charged == 0)
+                #expect(try await engine.nextWake() == clock.now().adding(settings.billingPollInterval))
+
+                // 130 s, the grace over: one Advisor is back, the other is not. The call without its Advisor ends
+                // having paid for the time until 120 s only; the other's held increment is charged, for the same
+                // time it would have covered.
+                rooms.setParticipants([gone.callerID, back.callerID, back.advisorID].map(Call.roomIdentity(of:)), inRoom: back.roomName)
+                clock.advance(by: .seconds(9))
+                #expect(try await engine.runRound().reconciled == 1)
+                #expect(try await engine.runRound().charged == 1)
+
+                let ended = try #require(try await find(gone.id, database: database))
+                #expect(ended.status == .ended && ended.endReason == .participantLeft)
+                #expect(ended.endedAt == start.addingTimeInterval(130))
+                #expect(ended.billedIncrements == 2)
+                let resumed = try #require(try await find(back.id, database: database))
+                #expect(resumed.status == .active && resumed.billedIncrements == 3)
+                #expect(resumed.paidUntil == start.addingTimeInterval(180))
+                #expect(rooms.deletedRooms == [gone.roomName])
+                #expect(try await walletBalance(gone.callerID, fixture: fixture, database: database) == 10_000 - 2 * fixture.incrementPrice)
+                #expect(try await walletBalance(back.callerID, fixture: fixture, database: database) == 10_000 - 3 * fixture.incrementPrice)
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
+    @Test func aHeldCallThatCouldNotPayItsNextIncrementStillEndsWhenItsPaidTimeRunsOut() async throws {
+        try await TestPostgres.withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase { database in
+                let clock = TestClock()
+                let start = clock.now()
+                // 250 pays two increments of 120, not a third.
+                let fixture = try await ActiveCallsFixture.create(in: database, count: 1, balance: 250, start: start)
+                let rooms = RecordingCallRooms()
+                let engine = BillingEngine(
+                    calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: CallSettings()), logger: logger)
+                let call = try #require(try await find(fixture.callIDs[0], database: database))
+                rooms.setParticipants([Call.roomIdentity(of: call.callerID)], inRoom: call.roomName)
+                _ = try await engine.runRound()
+                clock.advance(by: .seconds(59))
+                #expect(try await engine.runRound().charged == 1)  // paid until 120 s
+
+                // 118.5 s: the third increment cannot be paid, so the call is to end at 120 s; then the room is
+                // found without its Advisor, and the call is held.
+                clock.advance(by: .milliseconds(59_500))
+                let found = try await engine.runRound()
+                #expect(found.unpaid == 1 && found.ended == 0)
+                #expect(try #require(try await find(call.id, database: database)).endsAt == start.addingTimeInterval(120))
+                #expect(try await partyMissingSince(call.id, database: database) == clock.now())
+
+                // The hold does not delay the end: the engine wakes for it, and ends the call on time.
+                clock.advance(by: .seconds(1))
+                #expect(try await engine.nextWake() == start.addingTimeInterval(120))
+                clock.advance(by: .milliseconds(500))
+                #expect(try await engine.runRound().ended == 1)
+                let ended = try #require(try await find(call.id, database: database))
+                #expect(ended.status == .ended && ended.endReason == .insufficientFunds)
+                #expect(ended.endedAt == start.addingTimeInterval(120) && ended.billedAmount == 240)
+                #expect(rooms.deletedRooms == [call.roomName])
+                #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+            }
+        }
+    }
+
     // MARK: - Reading back
 
     private func chargeCount(_ database: Database) async throws -> Int {
@@ -257,6 +344,13 @@ import Testing
             try await connection.query(
                 "SELECT balance FROM ledger_accounts WHERE kind = 'wallet' AND owner_id = \(user)", logger: logger
             ).collect().first!.decode(Int64.self)
+        }
+    }
+
+    private func partyMissingSince(_ id: UUID, database: Database) async throws -> Date? {
+        try await database.withTransaction(.platform, logger: logger) { connection in
+            try await connection.query("SELECT party_missing_since FROM calls WHERE id = \(id)", logger: logger)
+                .collect().first!.decode(Date?.self)
         }
     }
 

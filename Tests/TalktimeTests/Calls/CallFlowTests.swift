@@ -52,9 +52,12 @@ import Testing
             #expect(accepted.status == .ok, "\(accepted.text)")
             let advisorJoin = try await world.liveKit.verifyToken(
                 try #require((accepted.json["livekit"] as? [String: Any])?["token"] as? String))
-            #expect(advisorJoin.sub?.value == (try await world.id(of: alpha.advisorToken)).uuidString.lowercased())
+            let advisorID = try await world.id(of: alpha.advisorToken)
+            #expect(advisorJoin.sub?.value == advisorID.uuidString.lowercased())
             #expect(try await world.balance(alpha) == 130)
+            // Both are in the room when the engine checks it (one missing would hold the call's billing).
             world.liveKit.join(callerID.uuidString.lowercased(), room: room)
+            world.liveKit.join(advisorID.uuidString.lowercased(), room: room)
 
             // A minute later the engine charges the second increment, on its own.
             world.clock.advance(by: .seconds(60))
