@@ -11,7 +11,8 @@ extension BillingEngine {
     ///   charged (`chargeDueCalls`). It is checked again `reconcileGrace` later. A party still missing then has
     ///   gone, and the call ends (`participant_left`): the caller never pays for an increment that began after
     ///   the other party was found gone. Both back: the mark is cleared and the held increment is charged, late
-    ///   but for the same time it would have covered.
+    ///   but for the same time it would have covered. A party joining the room (`CallRoomEventProcessor`) has the
+    ///   call looked at again at once; a party still missing then keeps the rest of its grace.
     /// - Both parties there: any mark is cleared.
     func reconcileRooms(now: Date) async throws -> Int {
         let interval = settings.reconcileInterval
@@ -40,11 +41,13 @@ extension BillingEngine {
                 case (2, _):
                     try await calls.finish(call.id, status: .ended, reason: .roomEmpty, scope: .platform, logger: logger)
                     ended += 1
+                case (1, nil):
+                    try await markMissing(call.id, since: now, checkAgainAt: now.adding(settings.reconcileGrace))
+                case (1, .some(let since)) where now < since.adding(settings.reconcileGrace):
+                    try await markMissing(call.id, since: since, checkAgainAt: since.adding(settings.reconcileGrace))
                 case (1, .some):
                     try await calls.finish(call.id, status: .ended, reason: .participantLeft, scope: .platform, logger: logger)
                     ended += 1
-                case (1, nil):
-                    try await markMissing(call.id, since: now, checkAgainAt: now.adding(settings.reconcileGrace))
                 case (_, .some):
                     try await markMissing(call.id, since: nil, checkAgainAt: now.adding(interval))
                 default:

@@ -53,9 +53,15 @@ public struct CallRoomEventProcessor: Sendable {
                     break
                 }
                 let column = party == .caller ? "caller_joined_at" : "advisor_joined_at"
+                // A call held because a party was missing from its room is looked at again by the billing engine's
+                // next round, not at the end of the grace: its billing resumes as soon as both are back.
+                let lookAgain = now.adding(.zero - calls.settings.reconcileInterval)
                 try await connection.query(
-                    "UPDATE calls SET \(unescaped: column) = coalesce(\(unescaped: column), \(event.createdAt)) WHERE id = \(call.id)",
-                    logger: logger)
+                    """
+                    UPDATE calls SET \(unescaped: column) = coalesce(\(unescaped: column), \(event.createdAt)),
+                        reconciled_at = CASE WHEN party_missing_since IS NULL THEN reconciled_at ELSE \(lookAgain) END
+                    WHERE id = \(call.id)
+                    """, logger: logger)
             case .participantLeft:
                 guard let identity, call.party(identifiedBy: identity) != nil else {
                     outcome = .ignored

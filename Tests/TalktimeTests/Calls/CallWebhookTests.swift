@@ -94,6 +94,53 @@ import Testing
         }
     }
 
+    @Test func aHeldCallIsLookedAtAgainWhenAPartyJoinsAndResumesOnceBothAreBack() async throws {
+        try await CallWorld.run { world in
+            let call = try await activeCall(world)  // 1,000 funded, the first increment of 120 paid
+            let advisor = try await world.id(of: world.alpha.advisorToken).uuidString.lowercased()
+            world.liveKit.join(call.caller, room: call.room)
+            world.liveKit.join(advisor, room: call.room)
+            @Sendable func held(checkedAt seconds: Int? = nil) async throws -> Bool {
+                let checked = seconds.map { " AND reconciled_at = answered_at + interval '\($0) seconds'" } ?? ""
+                return try await world.count("SELECT count(*) FROM calls WHERE party_missing_since IS NOT NULL\(checked)") == 1
+            }
+
+            // 60 s: the second increment; the room is checked and both are there.
+            world.clock.advance(by: .seconds(60))
+            try await world.eventually("the second increment is charged") { try await world.balance(world.alpha) == 760 }
+            try await world.eventually("the room is checked") {
+                try await world.count("SELECT count(*) FROM calls WHERE reconciled_at = answered_at + interval '60 seconds'") == 1
+            }
+            // The Advisor drops out and LiveKit's departure is lost. 120 s: the third increment is charged, then the
+            // check finds the Advisor missing and holds the call, to be looked at again at 140 s (the grace is 20 s).
+            world.liveKit.leave(advisor, room: call.room)
+            world.clock.advance(by: .seconds(60))
+            try await world.eventually("the call is held") { try await held(checkedAt: 80) }
+            #expect(try await world.balance(world.alpha) == 640)
+
+            // The caller reconnects, with the clock standing at 120 s: the call is looked at again at once (one more
+            // request for the room's participants), the Advisor is still missing, and the hold keeps the end of the
+            // Advisor's grace (140 s), not a new one.
+            @Sendable func looks() -> Int { world.liveKit.received.filter { $0.method == "ListParticipants" }.count }
+            let looked = looks()
+            try await deliver("participant_joined", "EV_c2", room: call.room, identity: call.caller, session: "PA_c2", world: world)
+            try await world.eventually("the call is looked at again") {
+                let held = try await held(checkedAt: 80)
+                return looks() == looked + 1 && held
+            }
+            #expect(try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String == "active")
+
+            // The Advisor is back: the next look finds both, well before 140 s, and billing goes on.
+            world.liveKit.join(advisor, room: call.room)
+            try await deliver("participant_joined", "EV_a2", room: call.room, identity: advisor, session: "PA_a2", world: world)
+            try await world.eventually("the hold is lifted") { try await !held() }
+            #expect(looks() == looked + 2)
+            world.clock.advance(by: .seconds(59))
+            try await world.eventually("the fourth increment is charged") { try await world.balance(world.alpha) == 520 }
+            #expect(try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String == "active")
+        }
+    }
+
     @Test func someoneElseInTheRoomNeitherJoinsForAPartyNorEndsTheCall() async throws {
         try await CallWorld.run { world in
             let call = try await activeCall(world)
