@@ -53,36 +53,32 @@ import Testing
     }
 
     @Test func aTenantSeesOnlyItsOwnRowsWhenItsQueryForgetsTheFilter() async throws {
-        try await TestPostgres.withDatabase { testDatabase in
-            try await testDatabase.withAppDatabase { database in
-                let tenants = try await seedTwoTenants(database)
-                #expect(
-                    try await emails(database, .licensee(tenants.alpha)) == [
-                        "advisor@alpha.example", "end_user@alpha.example", "licensee_admin@alpha.example",
-                    ])
-                #expect(try await emails(database, .licensee(tenants.beta)).allSatisfy { $0.hasSuffix("@beta.example") })
-                #expect(try await emails(database, .platform).count == 6)
-                try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in
-                    for table in ["licensees", "licensee_domains", "advisor_profiles"] {
-                        let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
-                            .collect().first!.decode(Int.self)
-                        #expect(count == 1, "\(table)")
-                    }
+        try await TestPostgres.withAppDatabase { database in
+            let tenants = try await seedTwoTenants(database)
+            #expect(
+                try await emails(database, .licensee(tenants.alpha)) == [
+                    "advisor@alpha.example", "end_user@alpha.example", "licensee_admin@alpha.example",
+                ])
+            #expect(try await emails(database, .licensee(tenants.beta)).allSatisfy { $0.hasSuffix("@beta.example") })
+            #expect(try await emails(database, .platform).count == 6)
+            try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in
+                for table in ["licensees", "licensee_domains", "advisor_profiles"] {
+                    let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
+                        .collect().first!.decode(Int.self)
+                    #expect(count == 1, "\(table)")
                 }
             }
         }
     }
 
     @Test func withNoTenantSetNoTenantRowIsVisible() async throws {
-        try await TestPostgres.withDatabase { testDatabase in
-            try await testDatabase.withAppDatabase { database in
-                _ = try await seedTwoTenants(database)
-                try await database.withConnection(logger: logger) { connection in
-                    for table in ["licensees", "licensee_domains", "users", "advisor_profiles", "platform_admins"] {
-                        let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
-                            .collect().first!.decode(Int.self)
-                        #expect(count == 0, "\(table)")
-                    }
+        try await TestPostgres.withAppDatabase { database in
+            _ = try await seedTwoTenants(database)
+            try await database.withConnection(logger: logger) { connection in
+                for table in ["licensees", "licensee_domains", "users", "advisor_profiles", "platform_admins"] {
+                    let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
+                        .collect().first!.decode(Int.self)
+                    #expect(count == 0, "\(table)")
                 }
             }
         }
@@ -103,50 +99,46 @@ import Testing
     }
 
     @Test func aTenantCannotWriteIntoAnotherTenant() async throws {
-        try await TestPostgres.withDatabase { testDatabase in
-            try await testDatabase.withAppDatabase { database in
-                let tenants = try await seedTwoTenants(database)
-                // Inserting a row that names the other tenant violates the policy's WITH CHECK.
-                await #expect(throws: PSQLError.self) {
-                    try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in
-                        try await connection.query(
-                            "INSERT INTO users (licensee_id, role, email, password_hash, display_name) VALUES (\(tenants.beta), 'end_user', 'x@beta.example', 'x', 'x')",
-                            logger: logger)
-                    }
-                }
-                // Updates and deletes aimed at the other tenant's rows find nothing to touch.
+        try await TestPostgres.withAppDatabase { database in
+            let tenants = try await seedTwoTenants(database)
+            // Inserting a row that names the other tenant violates the policy's WITH CHECK.
+            await #expect(throws: PSQLError.self) {
                 try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in
-                    try await connection.query("UPDATE users SET display_name = 'hijacked' WHERE licensee_id = \(tenants.beta)", logger: logger)
-                    try await connection.query("DELETE FROM users WHERE licensee_id = \(tenants.beta)", logger: logger)
-                    // Moving one's own row into the other tenant is refused too.
-                    await #expect(throws: PSQLError.self) {
-                        try await connection.query("UPDATE users SET licensee_id = \(tenants.beta)", logger: logger)
-                    }
+                    try await connection.query(
+                        "INSERT INTO users (licensee_id, role, email, password_hash, display_name) VALUES (\(tenants.beta), 'end_user', 'x@beta.example', 'x', 'x')",
+                        logger: logger)
                 }
-                let beta = try await emails(database, .licensee(tenants.beta))
-                #expect(beta.count == 3)
-                let names = try await database.withTransaction(.licensee(tenants.beta), logger: logger) { connection in
-                    try await connection.query("SELECT display_name FROM users", logger: logger).collect().map { try $0.decode(String.self) }
-                }
-                #expect(!names.contains("hijacked"))
             }
+            // Updates and deletes aimed at the other tenant's rows find nothing to touch.
+            try await database.withTransaction(.licensee(tenants.alpha), logger: logger) { connection in
+                try await connection.query("UPDATE users SET display_name = 'hijacked' WHERE licensee_id = \(tenants.beta)", logger: logger)
+                try await connection.query("DELETE FROM users WHERE licensee_id = \(tenants.beta)", logger: logger)
+                // Moving one's own row into the other tenant is refused too.
+                await #expect(throws: PSQLError.self) {
+                    try await connection.query("UPDATE users SET licensee_id = \(tenants.beta)", logger: logger)
+                }
+            }
+            let beta = try await emails(database, .licensee(tenants.beta))
+            #expect(beta.count == 3)
+            let names = try await database.withTransaction(.licensee(tenants.beta), logger: logger) { connection in
+                try await connection.query("SELECT display_name FROM users", logger: logger).collect().map { try $0.decode(String.self) }
+            }
+            #expect(!names.contains("hijacked"))
         }
     }
 
     @Test func aChildRowCannotPointAtAnotherTenantsUser() async throws {
-        try await TestPostgres.withDatabase { testDatabase in
-            try await testDatabase.withAppDatabase { database in
-                let tenants = try await seedTwoTenants(database)
-                await #expect(throws: PSQLError.self) {
-                    try await database.withTransaction(.platform, logger: logger) { connection in
-                        // beta's end user, claimed as an advisor profile of alpha.
-                        try await connection.query(
-                            """
-                            INSERT INTO advisor_profiles (user_id, licensee_id, rate_per_minute_minor)
-                            SELECT id, \(tenants.alpha), 100 FROM users WHERE licensee_id = \(tenants.beta) AND role = 'end_user'
-                            """,
-                            logger: logger)
-                    }
+        try await TestPostgres.withAppDatabase { database in
+            let tenants = try await seedTwoTenants(database)
+            await #expect(throws: PSQLError.self) {
+                try await database.withTransaction(.platform, logger: logger) { connection in
+                    // beta's end user, claimed as an advisor profile of alpha.
+                    try await connection.query(
+                        """
+                        INSERT INTO advisor_profiles (user_id, licensee_id, rate_per_minute_minor)
+                        SELECT id, \(tenants.alpha), 100 FROM users WHERE licensee_id = \(tenants.beta) AND role = 'end_user'
+                        """,
+                        logger: logger)
                 }
             }
         }

@@ -51,6 +51,17 @@ public enum TestPostgres {
             throw error
         }
     }
+
+    /// Runs `body` with a migrated database of its own, reached as the service's role: what most tests of the
+    /// domain need, without the `TestDatabase` in between.
+    @discardableResult
+    public static func withAppDatabase<Result: Sendable>(
+        maximumConnections: Int = 8, _ body: (Database) async throws -> Result
+    ) async throws -> Result {
+        try await withDatabase { testDatabase in
+            try await testDatabase.withAppDatabase(maximumConnections: maximumConnections, body)
+        }
+    }
 }
 
 public struct MissingTestDatabase: Error, CustomStringConvertible {

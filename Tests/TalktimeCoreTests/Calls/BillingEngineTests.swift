@@ -288,10 +288,8 @@ import Testing
 
     /// Runs `body` against a database of its own, with the engine's clock standing until the test moves it.
     private func withDatabaseAndClock(_ body: (Database, TestClock) async throws -> Void) async throws {
-        try await TestPostgres.withDatabase { testDatabase in
-            try await testDatabase.withAppDatabase { database in
-                try await body(database, TestClock())
-            }
+        try await TestPostgres.withAppDatabase { database in
+            try await body(database, TestClock())
         }
     }
 
