@@ -14,7 +14,7 @@ import Testing
     @Test func answersLivenessReadinessAndMetrics() async throws {
         try await TestPostgres.withDatabase { database in
             let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
-            try await app.test(.router) { client in
+            try await app.testShuttingDownInOrder(.router) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
@@ -40,7 +40,7 @@ import Testing
     @Test func isNotReadyOnceTheSchemaStopsBeingCurrent() async throws {
         try await TestPostgres.withDatabase { database in
             let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
-            try await app.test(.router) { client in
+            try await app.testShuttingDownInOrder(.router) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .ok)
                 }
@@ -79,7 +79,7 @@ import Testing
     @Test func servesOverARealSocket() async throws {
         try await TestPostgres.withDatabase { database in
             let app = try await buildApplication(configuration: try makeConfiguration(database: database), logger: TestPostgres.logger)
-            try await app.test(.live) { client in
+            try await app.testShuttingDownInOrder(.live) { client in
                 try await client.execute(uri: "/readyz", method: .get, headers: [.requestID: "live-1"]) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.requestID] == "live-1")

@@ -46,7 +46,7 @@ import Testing
             metricsFactory: NOOPMetricsHandler.instance
         )
         let app = Application(router: router, logger: recorder.logger())
-        try await app.test(.router, test)
+        try await app.testShuttingDownInOrder(.router, test)
     }
 
     /// The response's problem body, or nil (failing the test) when it is not problem+json.

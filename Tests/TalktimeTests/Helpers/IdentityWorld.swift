@@ -42,7 +42,7 @@ struct IdentityWorld: Sendable {
             let licensees = try await seedLicensees(database)
             let configuration = try makeConfiguration(overrides, database: database)
             let app = try await buildApplication(configuration: configuration, logger: TestPostgres.logger, clock: clock)
-            try await app.test(transport) { client in
+            try await app.testShuttingDownInOrder(transport) { client in
                 let http = TestHTTP(client: client)
                 let world = try await make(http: http, database: database, licensees: licensees)
                 try await body(world)

@@ -88,8 +88,8 @@ import Testing
             let configuration = try makeConfiguration(["RATE_LIMIT_STORE": "postgres"], database: database)
             let first = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
             let second = try await buildApplication(configuration: configuration, logger: TestPostgres.logger)
-            try await first.test(.router) { one in
-                try await second.test(.router) { two in
+            try await first.testShuttingDownInOrder(.router) { one in
+                try await second.testShuttingDownInOrder(.router) { two in
                     let servers = [TestHTTP(client: one), TestHTTP(client: two)]
                     // login-ip allows 20 a minute per client address, whichever server answers.
                     let policy = RateLimitTable.policies(for: "POST /v1/auth/login", key: .clientAddress)[0]

@@ -13,7 +13,7 @@ import Testing
     @Test func aRevocationOnOneServerReachesTheOtherAtOnce() async throws {
         try await IdentityWorld.run { world in
             let second = try await buildApplication(configuration: try makeConfiguration([:], database: world.database), logger: TestPostgres.logger)
-            try await second.test(.router) { client in
+            try await second.testShuttingDownInOrder(.router) { client in
                 let other = TestHTTP(client: client)
                 try await world.waitForListeners(2)
                 let user = try await world.id(of: world.alpha.endUserToken)
