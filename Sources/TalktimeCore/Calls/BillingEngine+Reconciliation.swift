@@ -16,15 +16,18 @@ extension BillingEngine {
     /// - Both parties there: any mark is cleared.
     func reconcileRooms(now: Date) async throws -> Int {
         let interval = settings.reconcileInterval
-        let stale = now.adding(.zero - interval)
+        let intervalSeconds = Double(interval.components.seconds)
+        // Claimed calls are due again one interval on: a look that fails is tried again then.
         let candidates = try await database.withTransaction(.platform, logger: logger) { connection in
             try await connection.query(
                 """
-                UPDATE calls SET reconciled_at = \(now)
+                UPDATE calls SET reconcile_at = \(now.adding(interval))
                 WHERE id IN (
                     SELECT id FROM calls
-                    WHERE status = 'active' AND answered_at <= \(stale) AND coalesce(reconciled_at, answered_at) <= \(stale)
-                    ORDER BY coalesce(reconciled_at, answered_at) LIMIT 20 FOR UPDATE SKIP LOCKED)
+                    WHERE status = 'active'
+                        AND coalesce(reconcile_at, answered_at + make_interval(secs => \(intervalSeconds))) <= \(now)
+                    ORDER BY coalesce(reconcile_at, answered_at + make_interval(secs => \(intervalSeconds)))
+                    LIMIT 20 FOR UPDATE SKIP LOCKED)
                 RETURNING \(unescaped: CallRecords.columns.sql), party_missing_since
                 """, logger: logger
             ).collect().map { row in
@@ -61,13 +64,12 @@ extension BillingEngine {
     }
 
     /// Records when a check first found a party of the call missing from its room (nil: both were there), and
-    /// when to check it next (`reconciled_at` is read as the last check, one interval before the next).
+    /// when to check it next.
     private func markMissing(_ callID: UUID, since: Date?, checkAgainAt next: Date) async throws {
-        let checked = next.adding(.zero - settings.reconcileInterval)
         try await database.withTransaction(.platform, logger: logger) { connection in
             try await connection.query(
                 """
-                UPDATE calls SET party_missing_since = \(since), reconciled_at = \(checked)
+                UPDATE calls SET party_missing_since = \(since), reconcile_at = \(next)
                 WHERE id = \(callID) AND status = 'active'
                 """, logger: logger)
         }

@@ -55,11 +55,10 @@ public struct CallRoomEventProcessor: Sendable {
                 let column = party == .caller ? "caller_joined_at" : "advisor_joined_at"
                 // A call held because a party was missing from its room is looked at again by the billing engine's
                 // next round, not at the end of the grace: its billing resumes as soon as both are back.
-                let lookAgain = now.adding(.zero - calls.settings.reconcileInterval)
                 try await connection.query(
                     """
                     UPDATE calls SET \(unescaped: column) = coalesce(\(unescaped: column), \(event.createdAt)),
-                        reconciled_at = CASE WHEN party_missing_since IS NULL THEN reconciled_at ELSE \(lookAgain) END
+                        reconcile_at = CASE WHEN party_missing_since IS NULL THEN reconcile_at ELSE \(now) END
                     WHERE id = \(call.id)
                     """, logger: logger)
             case .participantLeft:

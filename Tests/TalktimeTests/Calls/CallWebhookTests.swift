@@ -100,9 +100,9 @@ import Testing
             let advisor = try await world.id(of: world.alpha.advisorToken).uuidString.lowercased()
             world.liveKit.join(call.caller, room: call.room)
             world.liveKit.join(advisor, room: call.room)
-            @Sendable func held(checkedAt seconds: Int? = nil) async throws -> Bool {
-                let checked = seconds.map { " AND reconciled_at = answered_at + interval '\($0) seconds'" } ?? ""
-                return try await world.count("SELECT count(*) FROM calls WHERE party_missing_since IS NOT NULL\(checked)") == 1
+            @Sendable func held(nextLookAt seconds: Int? = nil) async throws -> Bool {
+                let next = seconds.map { " AND reconcile_at = answered_at + interval '\($0) seconds'" } ?? ""
+                return try await world.count("SELECT count(*) FROM calls WHERE party_missing_since IS NOT NULL\(next)") == 1
             }
             // How often the engine has asked LiveKit who is in the room.
             @Sendable func looks() -> Int { world.liveKit.received.filter { $0.method == "ListParticipants" }.count }
@@ -115,7 +115,7 @@ import Testing
             // check finds the Advisor missing and holds the call, to be looked at again at 140 s (the grace is 20 s).
             world.liveKit.leave(advisor, room: call.room)
             world.clock.advance(by: .seconds(60))
-            try await world.eventually("the call is held") { try await held(checkedAt: 80) }
+            try await world.eventually("the call is held") { try await held(nextLookAt: 140) }
             #expect(try await world.balance(world.alpha) == 640)
 
             // The caller reconnects, with the clock standing at 120 s: the call is looked at again at once (one more
@@ -124,7 +124,7 @@ import Testing
             let looked = looks()
             try await deliver("participant_joined", "EV_c2", room: call.room, identity: call.caller, session: "PA_c2", world: world)
             try await world.eventually("the call is looked at again") {
-                let held = try await held(checkedAt: 80)
+                let held = try await held(nextLookAt: 140)
                 return looks() == looked + 1 && held
             }
             #expect(try await world.call(call.id, token: world.alpha.endUserToken)["status"] as? String == "active")
