@@ -21,6 +21,10 @@ public struct CallSettings: Sendable {
     /// How long after a check found a party missing from the room it is looked for again: long enough for an app
     /// to rejoin after a network change, short because nothing is charged meanwhile and the other party waits.
     public var reconcileGrace: Duration = .seconds(20)
+    /// How soon a check that failed (the media service did not answer, say) is tried again: a quarter of the
+    /// shorter of the interval and the grace (5 s by default), since a held call is charged nothing until it is
+    /// looked at, and a party who has gone keeps the other waiting.
+    public var reconcileRetry: Duration { min(reconcileInterval, reconcileGrace) / 4 }
 
     public init() {}
 }

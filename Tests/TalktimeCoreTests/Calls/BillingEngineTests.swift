@@ -286,6 +286,45 @@ import Testing
         }
     }
 
+    @Test func aCheckOfARoomThatFailedIsTriedAgainSoonNotAnIntervalLater() async throws {
+        try await withDatabaseAndClock { database, clock in
+            let start = clock.now()
+            let fixture = try await ActiveCallsFixture.create(in: database, count: 1, balance: 10_000, start: start)
+            let rooms = RecordingCallRooms()
+            let settings = CallSettings()
+            #expect(settings.reconcileRetry == .seconds(5))
+            let engine = BillingEngine(
+                calls: CallService.forTests(database: database, clock: clock, rooms: rooms, settings: settings), logger: logger)
+            let call = try #require(try await find(fixture.callIDs[0], database: database))
+            rooms.setParticipants([Call.roomIdentity(of: call.callerID)], inRoom: call.roomName)
+            _ = try await engine.runRound()
+
+            // 61 s: the first check cannot reach the media service. It is tried again 5 s later, and then finds
+            // the Advisor gone.
+            clock.advance(by: .seconds(61))
+            rooms.failNextRequests(1)
+            #expect(try await engine.runRound().charged == 1)  // paid until 120 s
+            #expect(try await partyMissingSince(call.id, database: database) == nil)
+            clock.advance(by: .seconds(5))
+            _ = try await engine.runRound()
+            #expect(try await partyMissingSince(call.id, database: database) == start.addingTimeInterval(66))
+
+            // 86 s, the grace over: the check fails again and keeps what the last one found; 5 s later the
+            // Advisor is still gone and the call ends.
+            clock.advance(by: .seconds(20))
+            rooms.failNextRequests(1)
+            #expect(try await engine.runRound().reconciled == 0)
+            #expect(try await partyMissingSince(call.id, database: database) == start.addingTimeInterval(66))
+            clock.advance(by: .seconds(5))
+            #expect(try await engine.runRound().reconciled == 1)
+            let ended = try #require(try await find(call.id, database: database))
+            #expect(ended.status == .ended && ended.endReason == .participantLeft)
+            #expect(ended.endedAt == start.addingTimeInterval(91) && ended.billedIncrements == 2)
+            #expect(rooms.deletedRooms == [call.roomName])
+            #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+
     /// Runs `body` against a database of its own, with the engine's clock standing until the test moves it.
     private func withDatabaseAndClock(_ body: (Database, TestClock) async throws -> Void) async throws {
         try await TestPostgres.withAppDatabase { database in
