@@ -10,6 +10,7 @@ import uuid
 import pytest
 import requests
 
+from extra_servers import ServerProcess
 from talktime_api import REQUIRED_ENVIRONMENT, Talktime, missing_environment, unique_email
 
 
@@ -52,3 +53,19 @@ def registered_user(talktime):
     password = "Interop passphrase 42"
     tokens = talktime.register(email, password)
     return {"email": email, "password": password, "tokens": tokens}
+
+
+@pytest.fixture
+def extra_servers(tmp_path):
+    """Makes `talktime serve` processes of the test's own: `extra_servers(name, **settings)` returns one, not yet
+    started. Whatever is still running when the test ends is stopped."""
+    made = []
+
+    def make(name, **settings):
+        server = ServerProcess(name, settings, tmp_path)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()

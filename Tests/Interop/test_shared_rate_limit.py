@@ -5,15 +5,11 @@ alternating between them must be answered 401 twenty times (wrong credentials), 
 has seen more than 11. The main server keeps its limits in memory, so it shares nothing with these two; their
 state lives in rate_limit_buckets, which this test clears of login-ip rows first so that a rerun against the
 same database within the minute starts from a whole quota."""
-import os
-import socket
-import subprocess
 import time
 
 import pytest
-import requests
 
-from talktime_api import Talktime, unique_email
+from talktime_api import unique_email
 
 LIMIT = 20
 POLICY = '"login-ip";q=20;w=60'
@@ -21,61 +17,15 @@ POLICY = '"login-ip";q=20;w=60'
 INTERVAL_SECONDS = 3
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_ready(server, process, log_path, deadline_seconds=60):
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"talktime serve on {server.base_url} exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if server.http.get(server.url("/readyz"), timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"talktime serve on {server.base_url} was not ready within {deadline_seconds} s:\n{log_path.read_text()}")
-
-
 @pytest.fixture
-def two_servers(talktime, tmp_path, request):
-    """Two fresh `talktime serve` processes sharing their rate limits through PostgreSQL; always stopped."""
+def two_servers(talktime, extra_servers):
+    """Two fresh `talktime serve` processes sharing their rate limits through PostgreSQL."""
     talktime.sql("DELETE FROM rate_limit_buckets WHERE key LIKE 'login-ip|%'")
-    processes = []
-
-    def stop():
-        for process, _ in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process, log in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
-            log.close()
-
-    request.addfinalizer(stop)
-    servers = []
-    for index in range(2):
-        port = free_port()
-        environment = dict(os.environ, RATE_LIMIT_STORE="postgres", HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), LOG_LEVEL="warning")
-        # The client address must be the connection's own: no proxy is trusted to name another.
-        environment.pop("TRUSTED_PROXIES", None)
-        log_path = tmp_path / f"server-{index}.log"
-        log = open(log_path, "wb")
-        process = subprocess.Popen(
-            [environment["TALKTIME_BIN"], "serve"], env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )
-        processes.append((process, log))
-        servers.append((Talktime(f"http://127.0.0.1:{port}"), process, log_path))
-    for server, process, log_path in servers:
-        wait_until_ready(server, process, log_path)
-    return [server for server, _, _ in servers]
+    # The client address must be the connection's own: no proxy is trusted to name another.
+    servers = [extra_servers(f"server-{index}", RATE_LIMIT_STORE="postgres", TRUSTED_PROXIES=None) for index in range(2)]
+    for server in servers:
+        server.start()
+    return [server.wait_until_ready().api for server in servers]
 
 
 def test_the_login_limit_holds_across_two_processes(talktime, two_servers):
