@@ -1,13 +1,17 @@
-"""The billing engine charges every increment exactly once while the servers running it are killed (SIGKILL) in
-the middle of their work and started again.
+"""The billing engine when the servers running it stop in the middle of their work.
 
-A Licensee of its own gets CALLS calls, each answered CATCH_UP_SECONDS ago and paid for nothing yet, so that every
-call has eleven increments due at once: hundreds of batches of work. Two extra servers charge them in small
-batches beside the server scripts/test started; one of the two, picked at random, is killed at a random moment
-and started again, KILLS times, while work is left. Afterwards every call must be paid ahead of the clock with
-increments 1..n under its keys `call:<id>:<n>`, nothing charged twice and nothing skipped; its paid time, billed
-amount and wallet must agree with n; and `talktime ledger verify` must pass. The seed is printed; rerun with
-TALKTIME_KILL_SEED=<seed> for the same schedule of kills (where in a batch each lands is the machine's doing)."""
+Each test gives a Licensee of its own CALLS calls, each answered CATCH_UP_SECONDS ago and paid for nothing yet,
+so that every call has eleven increments due at once: hundreds of batches of work, charged by extra servers in
+small batches beside the server scripts/test started (which charges them too).
+
+- Killed (SIGKILL) and started again, KILLS times at random moments while work is left: afterwards every call is
+  paid ahead of the clock with increments 1..n under its keys `call:<id>:<n>`, nothing charged twice and nothing
+  skipped; its paid time, billed amount and wallet agree with n; `talktime ledger verify` passes. The seed is
+  printed; TALKTIME_KILL_SEED=<seed> repeats the schedule of kills (where in a batch each lands is the machine's
+  doing).
+- Stopped gracefully (SIGTERM) in the middle of a round: the server rolls back nothing it had begun (its batch in
+  flight is committed) and exits 0.
+"""
 import os
 import random
 import time
@@ -77,6 +81,23 @@ def calls_behind(talktime, licensee):
     ))
 
 
+def charged(talktime, licensee):
+    return int(talktime.scalar(
+        "SELECT coalesce(sum(billed_increments), 0) FROM calls WHERE licensee_id = :'licensee'", licensee=licensee,
+    ))
+
+
+def end_calls(talktime, licensee):
+    """Ends the test's calls: the server scripts/test started would charge them for the rest of the run."""
+    talktime.sql(
+        """
+        UPDATE calls SET status = 'ended', ended_at = now(), end_reason = 'caller_ended', room_closed_at = now()
+        WHERE licensee_id = :'licensee' AND status = 'active'
+        """,
+        licensee=licensee,
+    )
+
+
 def rolled_back(talktime):
     return int(talktime.scalar("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
 
@@ -143,11 +164,30 @@ def test_billing_charges_every_increment_once_while_its_servers_are_killed(talkt
         verify = talktime.cli("ledger", "verify")
         assert verify.returncode == 0, verify.stdout + verify.stderr
     finally:
-        # The server scripts/test started would charge these calls for the rest of the run.
-        talktime.sql(
-            """
-            UPDATE calls SET status = 'ended', ended_at = now(), end_reason = 'caller_ended', room_closed_at = now()
-            WHERE licensee_id = :'licensee' AND status = 'active'
-            """,
-            licensee=licensee,
-        )
+        end_calls(talktime, licensee)
+
+
+def test_a_server_stopped_with_sigterm_finishes_its_billing_round_before_it_exits(talktime, extra_servers):
+    """PRODUCT.md: graceful shutdown finishes the current billing round. SIGTERM while the engine is charging: the
+    process exits 0, and nothing it had begun is rolled back (pg_stat_database.xact_rollback stays as it was; a
+    SIGKILL at the same point moves it)."""
+    licensee = seed_calls(talktime, f"term-{uuid.uuid4().hex[:12]}")
+    try:
+        engine = extra_servers("engine", **ENGINE_SETTINGS).start()
+        engine.wait_until_ready()
+        deadline = time.monotonic() + 60
+        while charged(talktime, licensee) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rolled_back_before = rolled_back(talktime)
+        behind = calls_behind(talktime, licensee)
+        assert behind > 0, "the work was done before the server could be stopped in the middle of it"
+
+        engine.process.terminate()
+        assert engine.process.wait(timeout=60) == 0, engine.log_path.read_text()
+        time.sleep(1.5)  # the backends' statistics are flushed as they exit
+        assert rolled_back(talktime) == rolled_back_before, engine.log_path.read_text()
+        print(f"stopped with {behind} of {CALLS} calls behind; nothing rolled back")
+        verify = talktime.cli("ledger", "verify")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+    finally:
+        end_calls(talktime, licensee)
