@@ -19,6 +19,8 @@ func buildApplication(configuration: AppConfiguration, logger: Logger, clock: an
     )
     var app = Application(
         router: router,
+        // A client that stalls can hold neither a connection nor a graceful shutdown for ever.
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.httpIdleTimeout))),
         configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "talktime"),
         // The database client first: the others need it, and shut down before it (in reverse order).
         services: [components.client, components.sessionChanges, components.callAlerts, components.billing, components.retention],

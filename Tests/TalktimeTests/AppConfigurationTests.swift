@@ -13,6 +13,7 @@ import Testing
         #expect(configuration.httpHost == "127.0.0.1")
         #expect(configuration.httpPort == 8080)
         #expect(configuration.httpMaxBodyBytes == 1_048_576)
+        #expect(configuration.httpIdleTimeout == .seconds(75))
         #expect(configuration.databaseMaxConnections == 20)
         #expect(configuration.databaseOwnerURL == nil)
         #expect(configuration.corsAllowedOrigins.isEmpty)
@@ -30,6 +31,7 @@ import Testing
             "HTTP_HOST": "0.0.0.0",
             "HTTP_PORT": "9090",
             "HTTP_MAX_BODY_BYTES": "2048",
+            "HTTP_IDLE_TIMEOUT_SECONDS": "20",
             "CORS_ALLOWED_ORIGINS": "https://dashboard.example.com, http://localhost:3000",
             "LOG_LEVEL": "DEBUG",
             "LOG_FORMAT": "text",
@@ -41,6 +43,7 @@ import Testing
         #expect(configuration.httpHost == "0.0.0.0")
         #expect(configuration.httpPort == 9090)
         #expect(configuration.httpMaxBodyBytes == 2048)
+        #expect(configuration.httpIdleTimeout == .seconds(20))
         #expect(configuration.corsAllowedOrigins == ["https://dashboard.example.com", "http://localhost:3000"])
         #expect(configuration.logLevel == .debug)
         #expect(configuration.logFormat == .text)
@@ -55,6 +58,7 @@ import Testing
 
     @Test(arguments: [
         ("HTTP_PORT", "eighty"), ("HTTP_PORT", "70000"), ("DATABASE_MAX_CONNECTIONS", "0"), ("HTTP_MAX_BODY_BYTES", "-1"),
+        ("HTTP_IDLE_TIMEOUT_SECONDS", "0"), ("HTTP_IDLE_TIMEOUT_SECONDS", "soon"),
         ("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml"), ("BCRYPT_COST", "3"), ("BCRYPT_COST", "32"),
         ("CORS_ALLOWED_ORIGINS", "https://example.com/path"), ("CORS_ALLOWED_ORIGINS", "*"), ("DATABASE_OWNER_URL", "mysql://x@y/z"),
         ("SECRETS_KEY", "c2hvcnQ="), ("SECRETS_KEY", "not base64"), ("SECRETS_KEY_ID", "a:b"), ("SECRETS_RETIRED_KEYS", "old"),

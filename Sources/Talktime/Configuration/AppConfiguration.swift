@@ -22,6 +22,8 @@ struct AppConfiguration: Sendable {
     var httpHost: String
     var httpPort: Int
     var httpMaxBodyBytes: Int
+    /// How long a connection may send nothing (between requests, or in the middle of one) before it is closed.
+    var httpIdleTimeout: Duration
     var corsAllowedOrigins: [String]
     var logLevel: Logger.Level
     var logFormat: LogFormat
@@ -44,6 +46,11 @@ struct AppConfiguration: Sendable {
         httpHost = try values.optional("http.host", default: "127.0.0.1") { $0.isEmpty ? nil : $0 }
         httpPort = try values.optional("http.port", default: 8080) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         httpMaxBodyBytes = try values.optional("http.max.body.bytes", default: 1_048_576) { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        // Longer than the 60 s idle timeout of common load balancers, so that the proxy, not the service, closes a
+        // kept-alive connection (closing under a proxy's request makes a 502).
+        httpIdleTimeout = try values.optional("http.idle.timeout.seconds", default: .seconds(75)) {
+            IdentityConfiguration.seconds($0, 1...3600)
+        }
         corsAllowedOrigins = try values.optional("cors.allowed.origins", default: []) { Self.parseOrigins($0) }
         logLevel = try values.optional("log.level", default: .info) { Logger.Level(rawValue: $0.lowercased()) }
         logFormat = try values.optional("log.format", default: .json) { LogFormat(rawValue: $0.lowercased()) }
