@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/processes.sh
 source bench/lib.sh
 runs=${BENCH_RUNS:-3}
 seconds=${BENCH_SECONDS:-30}
@@ -23,7 +24,7 @@ work=$(mktemp -d /tmp/talktime-bench.XXXXXX)
 chmod 755 "$work"
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [ -n "$server_pid" ]; then stop_within 60 "the server" "$server_pid" "$work/server.log" || true; fi
   pg_stop "$work/postgres"
   rm -rf "$work"
 }

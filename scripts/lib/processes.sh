@@ -1,5 +1,5 @@
 # Stopping the processes a script started, with a bound on every wait: a CI run must never hang on a process
-# that does not stop when asked. Sourced by scripts/test and the benchmarks.
+# that does not stop when asked. Sourced by scripts/test and bench/identity-login-storm.sh.
 
 # Is PID running (as opposed to gone, or exited and not yet reaped)?
 process_alive() { # PID
