@@ -6,6 +6,9 @@
 #   hot:    every charge on ONE wallet (pgbench at scale 1: one branch row every transaction updates)
 #   spread: charges over 10,000 wallets and 100 advisors (pgbench at scale 50)
 #
+# Each round also measures every charge posted alone (BENCH_COMBINE_LIMIT=1: no charges committed together), the
+# path as it was before concurrent postings were combined.
+#
 # Release build; durable PostgreSQL (fsync and synchronous_commit on); pgbench in prepared mode with one
 # thread per client. Each measurement lasts BENCH_SECONDS (15); BENCH_RUNS (3) rounds are made, alternating
 # ours and pgbench's, and medians reported with their ratio, since the machine is shared and noisy.
@@ -52,9 +55,10 @@ for run in $(seq 1 "$runs"); do
     [ "$case" = spread ] && scale=50
     for clients in $client_counts; do
       ours=$("$bin/talktime-bench" ledger-charges "$url" "$case" "$clients" "$seconds")
+      alone=$(BENCH_COMBINE_LIMIT=1 BENCH_COMBINE_BATCHES=$clients "$bin/talktime-bench" ledger-charges "$url" "$case" "$clients" "$seconds")
       theirs=$(pgbench_tps "$scale" "$clients")
-      echo "$case $clients $ours $theirs" >>"$results"
-      echo "    run $run $case clients=$clients: charges/s $ours, pgbench tps $theirs" >&2
+      echo "$case $clients $ours $theirs $alone" >>"$results"
+      echo "    run $run $case clients=$clients: charges/s $ours (each alone $alone), pgbench tps $theirs" >&2
     done
   done
 done
@@ -66,14 +70,16 @@ python3 - "$results" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    case, clients, ours, theirs = line.split()
-    rows.setdefault((case, int(clients)), []).append((float(ours), float(theirs)))
-print("| case | clients | charges/s (median) | pgbench tps (median) | ratio (median of per-run ratios) |")
-print("|---|---|---|---|---|")
+    case, clients, ours, theirs, alone = line.split()
+    rows.setdefault((case, int(clients)), []).append((float(ours), float(theirs), float(alone)))
+print("| case | clients | charges/s (median) | pgbench tps (median) | ratio (median of per-run ratios) | each alone: charges/s | its ratio |")
+print("|---|---|---|---|---|---|---|")
 for (case, clients), values in sorted(rows.items(), key=lambda item: (item[0][0] != "hot", item[0][1])):
     ours = statistics.median(v[0] for v in values)
     theirs = statistics.median(v[1] for v in values)
+    alone = statistics.median(v[2] for v in values)
     ratio = statistics.median(v[0] / v[1] for v in values)
+    alone_ratio = statistics.median(v[2] / v[1] for v in values)
     label = "hot (1 wallet; pgbench scale 1)" if case == "hot" else "spread (10,000 wallets; pgbench scale 50)"
-    print(f"| {label} | {clients} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f} |")
+    print(f"| {label} | {clients} | {ours:,.0f} | {theirs:,.0f} | {ratio:.2f} | {alone:,.0f} | {alone_ratio:.2f} |")
 PY

@@ -12,9 +12,30 @@ public enum BatchPostingOutcome: Sendable, Equatable {
     case insufficientFunds
 }
 
+/// One posting's answer from `talktime_ledger_post_batch`: its outcome and, when posted, what `Ledger.post` returns.
+struct BatchPostingResult: Sendable {
+    let outcome: BatchPostingOutcome
+    let createdAt: Date
+    /// For a posted posting: each leg's account and its balance after, in the order of the posting's legs.
+    let accounts: [UUID]
+    let balancesAfter: [Int64]
+
+    /// The transaction `posting` became, when this result says it was posted.
+    func postedTransaction(of posting: Posting) -> PostedTransaction? {
+        guard case .posted(let id) = outcome, accounts.count == posting.legs.count, balancesAfter.count == posting.legs.count else {
+            return nil
+        }
+        let entries = zip(posting.legs, zip(accounts, balancesAfter)).map { leg, account in
+            PostedTransaction.Entry(accountID: account.0, account: leg.account, amount: leg.amount, balanceAfter: account.1)
+        }
+        return PostedTransaction(
+            id: id, kind: posting.kind, currency: posting.currency, createdAt: createdAt, entries: entries, replayed: false)
+    }
+}
+
 extension Ledger {
     /// Posts `postings` inside the caller's transaction in one round trip, through `talktime_ledger_post_batch`
-    /// (migration 0004), and returns one outcome per posting, in order.
+    /// (migrations 0004 and 0014), and returns one outcome per posting, in order.
     ///
     /// The postings are applied in order against the locked balances, so an earlier posting's credit is seen by
     /// a later one's check. Every account of the batch is locked, in id order, until the caller commits; a hot
@@ -22,8 +43,16 @@ extension Ledger {
     public static func postBatch(_ postings: [Posting], on connection: PostgresConnection, logger: Logger) async throws
         -> [BatchPostingOutcome]
     {
+        try await postBatch(postings, scope: false, on: connection, logger: logger).map(\.outcome)
+    }
+
+    /// `postBatch`, answering with each posted posting's entries. With `scope`, the postings (all of one Licensee)
+    /// are posted as a statement of their own, outside any explicit transaction, scoped to their Licensee.
+    static func postBatch(_ postings: [Posting], scope: Bool, on connection: PostgresConnection, logger: Logger) async throws
+        -> [BatchPostingResult]
+    {
         guard !postings.isEmpty else { return [] }
-        var statement = PostBatchStatement()
+        var statement = PostBatchStatement(scope: scope)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         for (index, posting) in postings.enumerated() {
@@ -41,20 +70,24 @@ extension Ledger {
                 statement.legMayOverdraw.append(posting.mayOverdraw(leg.account))
             }
         }
-        var outcomes = [BatchPostingOutcome?](repeating: nil, count: postings.count)
-        for try await (number, outcome, transactionID) in try await connection.execute(statement, logger: logger) {
+        var results = [BatchPostingResult?](repeating: nil, count: postings.count)
+        let rows = try await connection.execute(statement, logger: logger)
+        for try await (number, outcomeName, transactionID, createdAt, accounts, balancesAfter) in rows {
             let index = Int(number) - 1
-            guard outcomes.indices.contains(index) else { throw LedgerError.invalidPosting("the batch answered for posting \(number)") }
-            switch (outcome, transactionID) {
-            case ("posted", let id?): outcomes[index] = .posted(transactionID: id)
-            case ("replayed", let id?): outcomes[index] = .replayed(transactionID: id)
-            case ("insufficient_funds", _): outcomes[index] = .insufficientFunds
-            default: throw LedgerError.invalidPosting("the batch answered \(outcome) for posting \(number)")
+            guard results.indices.contains(index) else { throw LedgerError.invalidPosting("the batch answered for posting \(number)") }
+            let outcome: BatchPostingOutcome
+            switch (outcomeName, transactionID) {
+            case ("posted", let id?): outcome = .posted(transactionID: id)
+            case ("replayed", let id?): outcome = .replayed(transactionID: id)
+            case ("insufficient_funds", _): outcome = .insufficientFunds
+            default: throw LedgerError.invalidPosting("the batch answered \(outcomeName) for posting \(number)")
             }
+            results[index] = BatchPostingResult(
+                outcome: outcome, createdAt: createdAt, accounts: accounts ?? [], balancesAfter: balancesAfter ?? [])
         }
-        return try outcomes.map { outcome in
-            guard let outcome else { throw LedgerError.invalidPosting("the batch left a posting unanswered") }
-            return outcome
+        return try results.map { result in
+            guard let result else { throw LedgerError.invalidPosting("the batch left a posting unanswered") }
+            return result
         }
     }
 }
@@ -63,11 +96,12 @@ extension Ledger {
 /// posting by its 1-based number.
 private struct PostBatchStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT * FROM talktime_ledger_post_batch($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], \
-        $6::int4[], $7::text[], $8::uuid[], $9::int2[], $10::int8[], $11::boolean[])
+        SELECT * FROM talktime_ledger_post_batch($1, $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[], \
+        $7::int4[], $8::text[], $9::uuid[], $10::int2[], $11::int8[], $12::boolean[])
         """
-    typealias Row = (Int32, String, UUID?)
+    typealias Row = (Int32, String, UUID?, Date, [UUID]?, [Int64]?)
 
+    let scope: Bool
     var licensees: [UUID] = []
     var currencies: [String] = []
     var kinds: [String] = []
@@ -81,7 +115,8 @@ private struct PostBatchStatement: PostgresPreparedStatement {
     var legMayOverdraw: [Bool] = []
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 11)
+        var bindings = PostgresBindings(capacity: 12)
+        bindings.append(scope)
         bindings.append(licensees)
         bindings.append(currencies)
         bindings.append(kinds)

@@ -16,17 +16,79 @@ import PostgresNIO
 ///    refuses legs that do not sum to zero, and the service role can write the ledger no other way.
 /// One round trip matters: the locks of a hot wallet are held until commit, and every round trip while they are
 /// held is time that every other charge of that wallet waits.
+///
+/// Postings that stand alone (`post(_:logger:)`) and arrive together are committed together by a
+/// `PostingCombiner`: the ones that arrive while others are in flight are posted by `talktime_ledger_post_batch`
+/// in one statement, each still its own ledger transaction under its own key.
 public struct Ledger: Sendable {
     let database: Database
+    private let combiner: PostingCombiner
 
-    public init(database: Database) {
+    /// - Parameters:
+    ///   - concurrentBatches: how many standalone postings or batches of them may be in flight at once.
+    ///   - batchLimit: the most standalone postings committed together.
+    public init(
+        database: Database, concurrentBatches: Int = CombiningDefaults.concurrentBatches, batchLimit: Int = CombiningDefaults.batchLimit
+    ) {
         self.database = database
+        combiner = PostingCombiner(concurrentBatches: concurrentBatches, batchLimit: batchLimit) { postings, logger in
+            await Self.postStandalone(postings, database: database, logger: logger)
+        }
     }
 
-    /// Posts `posting` as a transaction of its own, scoped to its Licensee: one statement, so one round trip.
+    /// How standalone postings are combined unless told otherwise.
+    public enum CombiningDefaults {
+        public static let concurrentBatches = 2
+        public static let batchLimit = 64
+    }
+
+    /// Posts `posting` as a transaction of its own, scoped to its Licensee: one statement, so one round trip,
+    /// shared with the postings of the same Licensee that arrive while others are in flight.
     public func post(_ posting: Posting, logger: Logger) async throws -> PostedTransaction {
-        try await database.withConnection(logger: logger) { connection in
-            try await Self.call(posting, scope: true, on: connection, logger: logger)
+        try await combiner.post(posting, logger: logger)
+    }
+
+    /// Posts each of `postings` (one Licensee, keys distinct) as a transaction of its own: one alone, several as
+    /// one batch statement. A posting the batch did not post (a replay, insufficient funds) or a batch that
+    /// failed as a whole (a malformed posting, a lost connection) is posted again alone, which gives that caller
+    /// the single path's exact answer: the replay compared with its posting, the account short of funds, its own
+    /// error. Posting again is safe even if a lost batch committed: the keys make it a replay.
+    private static func postStandalone(_ postings: [Posting], database: Database, logger: Logger) async
+        -> [Result<PostedTransaction, any Error>]
+    {
+        if postings.count > 1, let results = await postTogether(postings, database: database, logger: logger) {
+            var answers: [Result<PostedTransaction, any Error>?] = zip(postings, results).map { posting, result in
+                result.postedTransaction(of: posting).map { .success($0) }
+            }
+            for index in answers.indices where answers[index] == nil {
+                answers[index] = await postAlone(postings[index], database: database, logger: logger)
+            }
+            return answers.map { $0! }
+        }
+        var answers: [Result<PostedTransaction, any Error>] = []
+        for posting in postings { answers.append(await postAlone(posting, database: database, logger: logger)) }
+        return answers
+    }
+
+    private static func postTogether(_ postings: [Posting], database: Database, logger: Logger) async -> [BatchPostingResult]? {
+        do {
+            return try await database.withConnection(logger: logger) { connection in
+                try await postBatch(postings, scope: true, on: connection, logger: logger)
+            }
+        } catch {
+            logger.warning("postings committed together failed; posting each alone", metadata: ["error": "\(type(of: error))"])
+            return nil
+        }
+    }
+
+    private static func postAlone(_ posting: Posting, database: Database, logger: Logger) async -> Result<PostedTransaction, any Error> {
+        do {
+            return .success(
+                try await database.withConnection(logger: logger) { connection in
+                    try await call(posting, scope: true, on: connection, logger: logger)
+                })
+        } catch {
+            return .failure(error)
         }
     }
 

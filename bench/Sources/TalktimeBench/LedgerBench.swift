@@ -46,14 +46,23 @@ enum LedgerBench {
 
     /// Runs `clients` loops of call charges for `seconds` and prints charges per second. Each charge takes 10
     /// minor units from a random wallet of `slug` to a random Advisor, split three ways.
+    ///
+    /// `BENCH_COMBINE_LIMIT` and `BENCH_COMBINE_BATCHES` set the ledger's `batchLimit` and `concurrentBatches`
+    /// (the service's defaults otherwise); a limit of 1 posts every charge alone, as before postings were combined.
     static func charge(url: String, slug: String, clients: Int, seconds: Double) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let batchLimit = environment["BENCH_COMBINE_LIMIT"].flatMap(Int.init)
+        let concurrentBatches = environment["BENCH_COMBINE_BATCHES"].flatMap(Int.init)
         try await withDatabase(url: url, connections: clients) { database in
             let licenseeID = try await database.withTransaction(.platform, logger: logger) { connection in
                 try await connection.query("SELECT id FROM licensees WHERE slug = \(slug)", logger: logger).collect().first!.decode(UUID.self)
             }
             let wallets = try await ids(of: "end_user", licenseeID: licenseeID, database: database)
             let advisors = try await ids(of: "advisor", licenseeID: licenseeID, database: database)
-            let ledger = Ledger(database: database)
+            let defaults = Ledger.CombiningDefaults.self
+            let ledger = Ledger(
+                database: database, concurrentBatches: concurrentBatches ?? defaults.concurrentBatches,
+                batchLimit: batchLimit ?? defaults.batchLimit)
             let run = UUID().uuidString.prefix(8)
             let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             let start = ContinuousClock.now

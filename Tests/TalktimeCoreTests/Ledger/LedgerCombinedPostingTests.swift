@@ -1,0 +1,100 @@
+import Foundation
+import PostgresNIO
+import TalktimeTestSupport
+import Testing
+
+@testable import TalktimeCore
+
+/// Standalone postings that arrive together are committed together (`PostingCombiner` through
+/// `talktime_ledger_post_batch`), and each caller still gets exactly what the single path would have answered.
+@Suite struct LedgerCombinedPostingTests {
+    let logger = TestPostgres.logger
+
+    @Test func concurrentChargesOfOneWalletShareCommitsAndEachGetsItsOwnAnswer() async throws {
+        try await TestPostgres.withAppDatabase(maximumConnections: 32) { database in
+            let ledger = Ledger(database: database)
+            let world = try await MoneyFixture.create(in: database)
+            let user = world.endUserIDs[0]
+            // Funded for 20 charges of 100; 32 are asked for at once.
+            try await world.fund(user, 2_000, ledger: ledger)
+            let postings = try (0..<32).map { try world.charge(user, 100, key: "together-\($0)") }
+            let answers = try await withThrowingTaskGroup(of: (Posting, PostedTransaction?).self) { group in
+                for posting in postings {
+                    group.addTask {
+                        do {
+                            return (posting, try await ledger.post(posting, logger: logger))
+                        } catch LedgerError.insufficientFunds(let account, let balance) {
+                            #expect(account == .wallet(of: user))
+                            #expect(balance < 100)
+                            return (posting, nil)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(Posting, PostedTransaction?)]()) { $0.append($1) }
+            }
+            let posted = answers.compactMap { posting, answer in answer.map { (posting, $0) } }
+
+            #expect(posted.count == 20)
+            #expect(try await world.walletBalance(user, database: database) == 0)
+            // Each answer holds the wallet's balance after its own charge: 1,900 down to 0, each once.
+            let walletAfter = posted.compactMap { $0.1.entry(for: .wallet(of: user))?.balanceAfter }
+            #expect(walletAfter.sorted() == stride(from: 0, through: 1_900, by: 100).map(Int64.init))
+            // Charges that shared a commit share its time: some did.
+            #expect(Set(posted.map(\.1.createdAt)).count < posted.count)
+            // What each caller was told is what the ledger recorded: a replay reads it back from the tables.
+            for (posting, answer) in posted {
+                let replay = try await ledger.post(posting, logger: logger)
+                #expect(replay.replayed)
+                #expect(replay.id == answer.id)
+                #expect(abs(replay.createdAt.timeIntervalSince(answer.createdAt)) < 0.000_01)
+                #expect(
+                    replay.entries.sorted { $0.accountID.uuidString < $1.accountID.uuidString }
+                        == answer.entries.sorted { $0.accountID.uuidString < $1.accountID.uuidString })
+            }
+            #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+
+    @Test func replaysReusedKeysAndOtherLicenseesArrivingTogetherGetTheSinglePathsAnswers() async throws {
+        try await TestPostgres.withAppDatabase(maximumConnections: 16) { database in
+            let ledger = Ledger(database: database)
+            let alpha = try await MoneyFixture.create(in: database, slug: "alpha")
+            let beta = try await MoneyFixture.create(in: database, slug: "beta")
+            let (alice, bob) = (alpha.endUserIDs[0], beta.endUserIDs[0])
+            try await alpha.fund(alice, 10_000, ledger: ledger)
+            try await beta.fund(bob, 10_000, ledger: ledger)
+            let original = try await ledger.post(try alpha.charge(alice, 100, key: "original"), logger: logger)
+
+            enum Answer: Sendable, Equatable { case posted, replayed(UUID), reused, failed }
+            let answers = try await withThrowingTaskGroup(of: (String, Answer).self) { group in
+                var postings: [(String, Posting)] = []
+                for index in 0..<12 {
+                    postings.append(("alpha-\(index)", try alpha.charge(alice, 10, key: "a\(index)")))
+                    postings.append(("beta-\(index)", try beta.charge(bob, 10, key: "b\(index)")))
+                }
+                postings.append(("replay", try alpha.charge(alice, 100, key: "original")))
+                postings.append(("reused", try alpha.charge(alice, 101, key: "original")))
+                for (name, posting) in postings.shuffled() {
+                    group.addTask {
+                        do {
+                            let posted = try await ledger.post(posting, logger: logger)
+                            return (name, posted.replayed ? .replayed(posted.id) : .posted)
+                        } catch LedgerError.idempotencyKeyReused {
+                            return (name, .reused)
+                        } catch {
+                            return (name, .failed)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String: Answer]()) { $0[$1.0] = $1.1 }
+            }
+
+            #expect(answers["replay"] == .replayed(original.id))
+            #expect(answers["reused"] == .reused)
+            #expect(answers.filter { $0.value == .posted }.count == 24)
+            #expect(try await alpha.walletBalance(alice, database: database) == 10_000 - 100 - 12 * 10)
+            #expect(try await beta.walletBalance(bob, database: database) == 10_000 - 12 * 10)
+            #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+}
