@@ -56,8 +56,12 @@ public struct Ledger: Sendable {
     private static func postStandalone(_ postings: [Posting], database: Database, logger: Logger) async
         -> [Result<PostedTransaction, any Error>]
     {
-        if postings.count > 1, let results = await postTogether(postings, database: database, logger: logger) {
-            var answers: [Result<PostedTransaction, any Error>?] = zip(postings, results).map { posting, result in
+        // Together, the postings share the first one's shard of each sharded account: a batch then locks two hot
+        // rows, not up to two per posting, and two batches in flight seldom wait for each other's commit.
+        let shard = postings.first?.legs.first { $0.account.kind.isSharded }?.account.shard
+        let together = shard.map { shard in postings.map { $0.spread(onShard: shard) } } ?? postings
+        if postings.count > 1, let results = await postTogether(together, database: database, logger: logger) {
+            var answers: [Result<PostedTransaction, any Error>?] = zip(together, results).map { posting, result in
                 result.postedTransaction(of: posting).map { .success($0) }
             }
             for index in answers.indices where answers[index] == nil {
@@ -201,8 +205,9 @@ extension PostedTransaction {
     /// Whether `posting` asks for the movement this transaction recorded (same kind, currency, accounts and amounts).
     func matches(_ posting: Posting) -> Bool {
         guard kind == posting.kind, currency == posting.currency else { return false }
-        let recorded = Set(entries.map { "\($0.account)=\($0.amount)" })
-        let asked = Set(posting.legs.map { "\($0.account)=\($0.amount)" })
+        // Shards aside: postings committed together share one shard of each sharded account.
+        let recorded = Set(entries.map { "\($0.account.unsharded)=\($0.amount)" })
+        let asked = Set(posting.legs.map { "\($0.account.unsharded)=\($0.amount)" })
         return recorded == asked
     }
 }

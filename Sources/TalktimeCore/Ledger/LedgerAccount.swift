@@ -79,6 +79,12 @@ public struct LedgerAccountRef: Sendable, Hashable, CustomStringConvertible {
     /// The row's `owner_id`: the user, or the Licensee for Licensee-wide accounts.
     func ownerID(licenseeID: UUID) -> UUID { userID ?? licenseeID }
 
+    /// This account on `shard`, if its kind is sharded; otherwise itself.
+    func onShard(_ shard: Int16) -> Self { kind.isSharded ? Self(kind: kind, userID: userID, shard: shard) : self }
+
+    /// The account whatever its shard: the shards of one account are one account to anyone outside the ledger.
+    var unsharded: Self { onShard(0) }
+
     public var description: String {
         [kind.rawValue, userID.map { $0.uuidString.lowercased() }, kind.isSharded ? "shard \(shard)" : nil]
             .compactMap { $0 }.joined(separator: " ")

@@ -20,7 +20,7 @@ public struct Posting: Sendable, Equatable {
     public let kind: LedgerTransactionKind
     /// Unique per Licensee: posting the same key again returns the first result and changes nothing.
     public let idempotencyKey: String
-    public let legs: [Leg]
+    public private(set) var legs: [Leg]
     /// Facts worth keeping with the transaction (the call, the top-up, the admin's reason). No secrets.
     public let metadata: [String: String]
 
@@ -48,6 +48,16 @@ public struct Posting: Sendable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.legs = legs
         self.metadata = metadata
+    }
+
+    /// This posting with its sharded legs on `shard`, or unchanged if that would name one account twice. The
+    /// movement is the same: a shard is where a sharded account's money is kept, not which account it is.
+    func spread(onShard shard: Int16) -> Posting {
+        let legs = legs.map { Leg($0.account.onShard(shard), $0.amount) }
+        guard legs != self.legs, Set(legs.map(\.account)).count == legs.count else { return self }
+        var spread = self
+        spread.legs = legs
+        return spread
     }
 
     /// Whether `account` may end this posting below zero, when the leg debits it.

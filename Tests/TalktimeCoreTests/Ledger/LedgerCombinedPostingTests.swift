@@ -39,8 +39,13 @@ import Testing
             // Each answer holds the wallet's balance after its own charge: 1,900 down to 0, each once.
             let walletAfter = posted.compactMap { $0.1.entry(for: .wallet(of: user))?.balanceAfter }
             #expect(walletAfter.sorted() == stride(from: 0, through: 1_900, by: 100).map(Int64.init))
-            // Charges that shared a commit share its time: some did.
-            #expect(Set(posted.map(\.1.createdAt)).count < posted.count)
+            // Charges that shared a commit share its time (some did), and one shard of each hot account.
+            let commits = Dictionary(grouping: posted.map(\.1), by: \.createdAt)
+            #expect(commits.count < posted.count)
+            for (_, shared) in commits where shared.count > 1 {
+                let hotAccounts = Set(shared.flatMap(\.entries).map(\.account).filter(\.kind.isSharded))
+                #expect(hotAccounts.count == 2)
+            }
             // What each caller was told is what the ledger recorded: a replay reads it back from the tables.
             for (posting, answer) in posted {
                 let replay = try await ledger.post(posting, logger: logger)
