@@ -60,6 +60,37 @@ import Testing
         }
     }
 
+    @Test func aPostingThatFailsABatchFailsAloneAndTheOthersArePosted() async throws {
+        try await TestPostgres.withAppDatabase(maximumConnections: 16) { database in
+            let ledger = Ledger(database: database)
+            let world = try await MoneyFixture.create(in: database)
+            let user = world.endUserIDs[0]
+            try await world.fund(user, 10_000, ledger: ledger)
+            // The wallet is in EUR: a charge in USD makes the database refuse the whole statement it is in.
+            let strayCurrency = try Posting(
+                licenseeID: world.licenseeID, currency: "USD", kind: .adjustment, idempotencyKey: "usd",
+                legs: [.init(.promotions, 10), .init(.wallet(of: user), -10)])
+            let postings = try (0..<16).map { try world.charge(user, 10, key: "eur-\($0)") } + [strayCurrency]
+            let failed = try await withThrowingTaskGroup(of: String?.self) { group in
+                for posting in postings.shuffled() {
+                    group.addTask {
+                        do {
+                            _ = try await ledger.post(posting, logger: logger)
+                            return nil
+                        } catch {
+                            return posting.idempotencyKey
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let key = $1 { $0.append(key) } }
+            }
+
+            #expect(failed == ["usd"])
+            #expect(try await world.walletBalance(user, database: database) == 10_000 - 16 * 10)
+            #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+
     @Test func replaysReusedKeysAndOtherLicenseesArrivingTogetherGetTheSinglePathsAnswers() async throws {
         try await TestPostgres.withAppDatabase(maximumConnections: 16) { database in
             let ledger = Ledger(database: database)
