@@ -19,11 +19,18 @@ pg_ensure_installed() {
 
 # Runs a server command as the cluster's owner.
 pg_as_owner() {
+  # Runs from / (the owner may not be able to enter the current folder): callers pass absolute paths, which
+  # pg_abs makes of whatever they were given.
   if [ "$(id -u)" -eq 0 ]; then
     (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
+}
+
+# The absolute form of a path, existing or not.
+pg_abs() {
+  realpath -m -- "$1"
 }
 
 # Makes a folder the cluster's owner can write, and every folder above it traversable for that owner.
@@ -50,7 +57,8 @@ pg_free_port() {
 #   MODE trust: no passwords (throwaway test clusters only).
 #   MODE password: scram-sha-256 for every connection; the superuser's password is read from PASSWORD_FILE.
 pg_init_cluster() {
-  local dir=$1 mode=$2 password_file=${3:-}
+  local dir mode=$2 password_file=${3:-}
+  dir=$(pg_abs "$1")
   [ -f "$dir/PG_VERSION" ] && return 0
   pg_prepare_dir "$dir" || return 1
   if [ "$mode" = trust ]; then
@@ -67,7 +75,8 @@ pg_init_cluster() {
 
 # pg_start DIR PORT [extra server settings...]: starts the cluster on 127.0.0.1:PORT, TCP only, and waits.
 pg_start() {
-  local dir=$1 port=$2
+  local dir port=$2
+  dir=$(pg_abs "$1")
   shift 2
   local options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=''"
   local setting
@@ -76,12 +85,13 @@ pg_start() {
 }
 
 pg_stop() {
-  local dir=$1
+  local dir
+  dir=$(pg_abs "$1")
   [ -f "$dir/postmaster.pid" ] || return 0
   pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 # Is the cluster in DIR running?
 pg_running() {
-  pg_as_owner "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$(pg_abs "$1")" status >/dev/null 2>&1
 }
