@@ -58,19 +58,19 @@ public struct Ledger: Sendable {
     {
         // Together, the postings share the first one's shard of each sharded account: a batch then locks two hot
         // rows, not up to two per posting, and two batches in flight seldom wait for each other's commit.
-        let shard = postings.first?.legs.first { $0.account.kind.isSharded }?.account.shard
-        let together = shard.map { shard in postings.map { $0.spread(onShard: shard) } } ?? postings
-        if postings.count > 1, let results = await postTogether(together, database: database, logger: logger) {
-            var answers: [Result<PostedTransaction, any Error>?] = zip(together, results).map { posting, result in
-                result.postedTransaction(of: posting).map { .success($0) }
-            }
-            for index in answers.indices where answers[index] == nil {
-                answers[index] = await postAlone(postings[index], database: database, logger: logger)
-            }
-            return answers.map { $0! }
+        var together = postings
+        if let shard = postings.first?.legs.first(where: { $0.account.kind.isSharded })?.account.shard {
+            together = postings.map { $0.spread(onShard: shard) }
         }
+        let results = postings.count > 1 ? await postTogether(together, database: database, logger: logger) : nil
         var answers: [Result<PostedTransaction, any Error>] = []
-        for posting in postings { answers.append(await postAlone(posting, database: database, logger: logger)) }
+        for (index, posting) in postings.enumerated() {
+            if let posted = results?[index].postedTransaction(of: together[index]) {
+                answers.append(.success(posted))
+            } else {
+                answers.append(await postAlone(posting, database: database, logger: logger))
+            }
+        }
         return answers
     }
 

@@ -18,21 +18,17 @@ import Testing
             // Funded for 20 charges of 100; 32 are asked for at once.
             try await world.fund(user, 2_000, ledger: ledger)
             let postings = try (0..<32).map { try world.charge(user, 100, key: "together-\($0)") }
-            let answers = try await withThrowingTaskGroup(of: (Posting, PostedTransaction?).self) { group in
-                for posting in postings {
-                    group.addTask {
-                        do {
-                            return (posting, try await ledger.post(posting, logger: logger))
-                        } catch LedgerError.insufficientFunds(let account, let balance) {
-                            #expect(account == .wallet(of: user))
-                            #expect(balance < 100)
-                            return (posting, nil)
-                        }
-                    }
+            let answers = await postAtOnce(postings.map { ($0, $0) }, ledger: ledger)
+            var posted: [(Posting, PostedTransaction)] = []
+            for (posting, answer) in answers {
+                switch answer {
+                case .success(let transaction): posted.append((posting, transaction))
+                case .failure(LedgerError.insufficientFunds(let account, let balance)):
+                    #expect(account == .wallet(of: user))
+                    #expect(balance < 100)
+                case .failure(let error): Issue.record(error)
                 }
-                return try await group.reduce(into: [(Posting, PostedTransaction?)]()) { $0.append($1) }
             }
-            let posted = answers.compactMap { posting, answer in answer.map { (posting, $0) } }
 
             #expect(posted.count == 20)
             #expect(try await world.walletBalance(user, database: database) == 0)
@@ -71,19 +67,8 @@ import Testing
                 licenseeID: world.licenseeID, currency: "USD", kind: .adjustment, idempotencyKey: "usd",
                 legs: [.init(.promotions, 10), .init(.wallet(of: user), -10)])
             let postings = try (0..<16).map { try world.charge(user, 10, key: "eur-\($0)") } + [strayCurrency]
-            let failed = try await withThrowingTaskGroup(of: String?.self) { group in
-                for posting in postings.shuffled() {
-                    group.addTask {
-                        do {
-                            _ = try await ledger.post(posting, logger: logger)
-                            return nil
-                        } catch {
-                            return posting.idempotencyKey
-                        }
-                    }
-                }
-                return try await group.reduce(into: [String]()) { if let key = $1 { $0.append(key) } }
-            }
+            let answers = await postAtOnce(postings.shuffled().map { ($0.idempotencyKey, $0) }, ledger: ledger)
+            let failed = answers.filter { (try? $0.1.get()) == nil }.map(\.0)
 
             #expect(failed == ["usd"])
             #expect(try await world.walletBalance(user, database: database) == 10_000 - 16 * 10)
@@ -102,27 +87,20 @@ import Testing
             let original = try await ledger.post(try alpha.charge(alice, 100, key: "original"), logger: logger)
 
             enum Answer: Sendable, Equatable { case posted, replayed(UUID), reused, failed }
-            let answers = try await withThrowingTaskGroup(of: (String, Answer).self) { group in
-                var postings: [(String, Posting)] = []
-                for index in 0..<12 {
-                    postings.append(("alpha-\(index)", try alpha.charge(alice, 10, key: "a\(index)")))
-                    postings.append(("beta-\(index)", try beta.charge(bob, 10, key: "b\(index)")))
+            var postings: [(String, Posting)] = []
+            for index in 0..<12 {
+                postings.append(("alpha-\(index)", try alpha.charge(alice, 10, key: "a\(index)")))
+                postings.append(("beta-\(index)", try beta.charge(bob, 10, key: "b\(index)")))
+            }
+            postings.append(("replay", try alpha.charge(alice, 100, key: "original")))
+            postings.append(("reused", try alpha.charge(alice, 101, key: "original")))
+            var answers: [String: Answer] = [:]
+            for (name, result) in await postAtOnce(postings.shuffled(), ledger: ledger) {
+                switch result {
+                case .success(let posted): answers[name] = posted.replayed ? .replayed(posted.id) : .posted
+                case .failure(LedgerError.idempotencyKeyReused): answers[name] = .reused
+                case .failure: answers[name] = .failed
                 }
-                postings.append(("replay", try alpha.charge(alice, 100, key: "original")))
-                postings.append(("reused", try alpha.charge(alice, 101, key: "original")))
-                for (name, posting) in postings.shuffled() {
-                    group.addTask {
-                        do {
-                            let posted = try await ledger.post(posting, logger: logger)
-                            return (name, posted.replayed ? .replayed(posted.id) : .posted)
-                        } catch LedgerError.idempotencyKeyReused {
-                            return (name, .reused)
-                        } catch {
-                            return (name, .failed)
-                        }
-                    }
-                }
-                return try await group.reduce(into: [String: Answer]()) { $0[$1.0] = $1.1 }
             }
 
             #expect(answers["replay"] == .replayed(original.id))
@@ -131,6 +109,22 @@ import Testing
             #expect(try await alpha.walletBalance(alice, database: database) == 10_000 - 100 - 12 * 10)
             #expect(try await beta.walletBalance(bob, database: database) == 10_000 - 12 * 10)
             #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+
+    /// Posts every posting at once, each from a task of its own, and returns each one's answer under its tag.
+    private func postAtOnce<Tag: Sendable>(_ postings: [(Tag, Posting)], ledger: Ledger) async -> [(Tag, Result<PostedTransaction, any Error>)] {
+        await withTaskGroup(of: (Tag, Result<PostedTransaction, any Error>).self) { group in
+            for (tag, posting) in postings {
+                group.addTask {
+                    do {
+                        return (tag, .success(try await ledger.post(posting, logger: logger)))
+                    } catch {
+                        return (tag, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
         }
     }
 }
