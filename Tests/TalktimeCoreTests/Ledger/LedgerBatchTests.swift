@@ -113,6 +113,36 @@ import Testing
         }
     }
 
+    /// Both posting paths make version 7 ids (migration 0015): they sort by the time they were made, so new
+    /// transactions and entries land on the rightmost pages of the indexes on transaction ids, not on random ones.
+    @Test func transactionIdsAreOrderedByTheTimeTheyWereMade() async throws {
+        try await TestPostgres.withAppDatabase { database in
+            let ledger = Ledger(database: database)
+            let world = try await MoneyFixture.create(in: database)
+            let user = world.endUserIDs[0]
+            try await world.fund(user, 1_000, ledger: ledger)
+            var ids: [UUID] = []
+            for round in 0..<3 {
+                ids.append(try await ledger.post(try world.charge(user, 10, key: "single-\(round)"), logger: logger).id)
+                try await Task.sleep(for: .milliseconds(3))
+                let batch = try await post((0..<3).map { try world.charge(user, 10, key: "batch-\(round)-\($0)") }, database: database)
+                ids += batch.compactMap(\.transactionID)
+                try await Task.sleep(for: .milliseconds(3))
+            }
+
+            #expect(ids.count == 12)
+            #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 7 && $0.uuid.8 >> 6 == 0b10 })
+            // Postings made milliseconds apart are in order; those of one batch share their first 48 bits.
+            let times = ids.map { id in withUnsafeBytes(of: id.uuid) { $0.prefix(6).reduce(0) { $0 << 8 | UInt64($1) } } }
+            #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+            #expect(Set(times).count >= 6)
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            #expect(times.allSatisfy { now - $0 < 60_000 })
+            // Random enough: no two alike.
+            #expect(Set(ids).count == ids.count)
+        }
+    }
+
     private func post(_ postings: [Posting], database: Database) async throws -> [BatchPostingOutcome] {
         try await database.withTransaction(.platform, logger: logger) { connection in
             try await Ledger.postBatch(postings, on: connection, logger: logger)

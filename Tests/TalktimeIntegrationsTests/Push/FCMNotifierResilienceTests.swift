@@ -59,8 +59,13 @@ import Testing
         try await FakeFCM.run { fake in
             // Bounds wide enough for a busy machine: what counts is that the slow answer is not waited for.
             let notifier = try PushTestSupport.fcm(fake, timeout: .seconds(2), attempts: 1)
-            // The token exchange first, so that only the send is slow.
-            #expect(await notifier.send(ring, to: PushTestSupport.androidDevice(), logger: logger) == .delivered)
+            // The token exchange first, so that only the send is slow. A machine busy enough to take 2 s over the
+            // first exchange and connection gets another try: this warm-up is not what the test measures.
+            var warmedUp = false
+            for _ in 0..<3 where !warmedUp {
+                warmedUp = await notifier.send(ring, to: PushTestSupport.androidDevice(), logger: logger) == .delivered
+            }
+            #expect(warmedUp)
             fake.delayNext(1, by: .seconds(12))
             let started = ContinuousClock.now
             let outcome = await notifier.send(ring, to: PushTestSupport.androidDevice(), logger: logger)
