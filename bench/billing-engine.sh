@@ -5,6 +5,8 @@
 #    "1 2" engines at once) charges one increment of every call, in batches of BILLING_BATCH (500) calls per
 #    transaction. Reported as increments per second beside pgbench's tpcb-like transaction (scale 50, 16
 #    clients, prepared) on the same PostgreSQL, alternating, BENCH_RUNS (3) rounds; medians and the ratio.
+#    The service's role compresses its WAL page images (db/bootstrap.sql); pgbench, as the superuser, does not
+#    by default, so each round also runs pgbench with wal_compression=lz4, and both ratios are reported.
 # 2. POST /v1/calls at 100 requests a second for BENCH_CALL_SECONDS (10): every request a new caller and a
 #    new Advisor (a live call holds both), against the release server with a fake LiveKit on loopback; beside
 #    paced GET /healthz at the same rate in the same seconds. p50 and p99 of each.
@@ -41,7 +43,7 @@ sql() { psql -q -X -t -A -h 127.0.0.1 -p "$port" -U postgres -d talktime -c "$1"
 psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE pgbench_50" >/dev/null
 pgbench -q -i -s 50 -h 127.0.0.1 -p "$port" -U postgres pgbench_50 >/dev/null 2>&1
 pgbench_tps() {
-  pgbench -n -b tpcb-like -M prepared -c 16 -j 16 -T "$pgbench_seconds" -h 127.0.0.1 -p "$port" -U postgres pgbench_50 2>/dev/null |
+  PGOPTIONS=${1:+"-c wal_compression=$1"} pgbench -n -b tpcb-like -M prepared -c 16 -j 16 -T "$pgbench_seconds" -h 127.0.0.1 -p "$port" -U postgres pgbench_50 2>/dev/null |
     awk '/^tps = / { printf "%.1f\n", $3 }'
 }
 
@@ -62,8 +64,9 @@ for calls in ${BENCH_CALL_COUNTS:-10000 100000}; do
       read -r rate charged seconds < <("$bin/talktime-bench" billing-charge "$DATABASE_URL" "$engines" "$batch")
       [ "$charged" = "$calls" ] || { echo "error: charged $charged of $calls calls" >&2; exit 1; }
       theirs=$(pgbench_tps)
-      echo "$calls $engines $rate $seconds $theirs" >>"$results"
-      echo "    run $run: $calls calls, $engines engine(s): $charged increments in ${seconds}s = $rate/s; pgbench tps $theirs" >&2
+      compressed=$(pgbench_tps lz4)
+      echo "$calls $engines $rate $seconds $theirs $compressed" >>"$results"
+      echo "    run $run: $calls calls, $engines engine(s): $charged increments in ${seconds}s = $rate/s; pgbench tps $theirs, with lz4 $compressed" >&2
     done
   done
 done
@@ -95,13 +98,14 @@ python3 - "$results" "$work/calls.txt" "$work/healthz.txt" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    calls, engines, rate, seconds, theirs = line.split()
-    rows.setdefault((int(calls), int(engines)), []).append((float(rate), float(seconds), float(theirs)))
-print("| active calls due | engines | increments/s (median) | seconds to charge all (median) | pgbench tps, scale 50, 16 clients (median) | ratio (median of per-run ratios) |")
-print("|---|---|---|---|---|---|")
+    calls, engines, rate, seconds, theirs, compressed = line.split()
+    rows.setdefault((int(calls), int(engines)), []).append((float(rate), float(seconds), float(theirs), float(compressed)))
+print("| active calls due | engines | increments/s (median) | seconds to charge all (median) | pgbench tps, scale 50, 16 clients (median) | ratio (median of per-run ratios) | pgbench tps with wal_compression=lz4 (median) | ratio to it |")
+print("|---|---|---|---|---|---|---|---|")
 for (calls, engines), values in sorted(rows.items()):
     print(f"| {calls:,} | {engines} | {statistics.median(v[0] for v in values):,.0f} | {statistics.median(v[1] for v in values):.2f} | "
-          f"{statistics.median(v[2] for v in values):,.0f} | {statistics.median(v[0] / v[2] for v in values):.1f} |")
+          f"{statistics.median(v[2] for v in values):,.0f} | {statistics.median(v[0] / v[2] for v in values):.1f} | "
+          f"{statistics.median(v[3] for v in values):,.0f} | {statistics.median(v[0] / v[3] for v in values):.1f} |")
 print()
 print("| request at 100/s | n | failures | p50 | p99 | max |")
 print("|---|---|---|---|---|---|")

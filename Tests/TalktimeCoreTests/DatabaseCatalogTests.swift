@@ -61,6 +61,20 @@ import Testing
         }
     }
 
+    /// db/bootstrap.sql sets it for the role: the billing engine's WAL is mostly page images (bench/README).
+    @Test func theServiceRolesSessionsCompressTheirPageImagesInTheWAL() async throws {
+        try await TestPostgres.withDatabase { database in
+            try await database.withClient(database.appURL) { client in
+                // "user": from the role's own settings, not the cluster's, which are left alone.
+                let (setting, source) = try await client.query(
+                    "SELECT setting, source FROM pg_settings WHERE name = 'wal_compression'", logger: logger
+                ).collect().first!.decode((String, String).self)
+                #expect(["lz4", "pglz"].contains(setting))
+                #expect(source == "user")
+            }
+        }
+    }
+
     @Test(arguments: [
         "ALTER TABLE users DISABLE ROW LEVEL SECURITY",
         "ALTER TABLE users NO FORCE ROW LEVEL SECURITY",
