@@ -61,16 +61,9 @@ public struct APNsNotifier: PushNotifier {
         let deadline = startedAt.addingTimeInterval(message.timeToLive.totalSeconds)
         // Fixed at the first attempt: a retry must not extend how long APNs keeps a ring.
         let expiration = Int(startedAt.timeIntervalSince1970) + Int(max(0, message.timeToLive.components.seconds))
-        let outcome = await retryPolicy.run(deadline: deadline, now: now, logger: logger) { attempt in
+        return await retryPolicy.run(deadline: deadline, now: now, logger: logger) { attempt in
             await self.attempt(message, token: device.token, body: body, expiration: expiration, logger: logger, attempt: attempt)
         }
-        switch outcome {
-        case .delivered: logger.debug("push delivered")
-        case .deviceGone: logger.info("push device gone")
-        case .failed(let reason): logger.warning("push failed", metadata: ["push_failure": "\(reason)"])
-        case .notConfigured: break
-        }
-        return outcome
     }
 
     private func attempt(

@@ -48,16 +48,9 @@ public struct FCMNotifier: PushNotifier {
             return .failed(reason: "FCM message could not be encoded")
         }
         let deadline = now().addingTimeInterval(message.timeToLive.totalSeconds)
-        let outcome = await retryPolicy.run(deadline: deadline, now: now, logger: logger) { attempt in
+        return await retryPolicy.run(deadline: deadline, now: now, logger: logger) { attempt in
             await self.attempt(body: body, logger: logger, attempt: attempt)
         }
-        switch outcome {
-        case .delivered: logger.debug("push delivered")
-        case .deviceGone: logger.info("push device gone")
-        case .failed(let reason): logger.warning("push failed", metadata: ["push_failure": "\(reason)"])
-        case .notConfigured: break
-        }
-        return outcome
     }
 
     private func attempt(body: ByteBuffer, logger: Logger, attempt: Int) async -> PushAttemptResult {

@@ -24,8 +24,22 @@ struct PushRetryPolicy: Sendable {
     /// The longest wait between attempts; a service asking for more is given up on.
     static let longestDelay: Duration = .seconds(60)
 
-    /// Runs `attempt` until it settles the push, the attempts run out, or waiting would outlive `deadline`.
+    /// Runs `attempt` until it settles the push, the attempts run out, or waiting would outlive `deadline`; logs
+    /// how it ended.
     func run(
+        deadline: Date, now: @Sendable () -> Date, logger: Logger, _ attempt: (_ number: Int) async -> PushAttemptResult
+    ) async -> PushOutcome {
+        let outcome = await settle(deadline: deadline, now: now, logger: logger, attempt)
+        switch outcome {
+        case .delivered: logger.debug("push delivered")
+        case .deviceGone: logger.info("push device gone")
+        case .failed(let reason): logger.warning("push failed", metadata: ["push_failure": "\(reason)"])
+        case .notConfigured: break
+        }
+        return outcome
+    }
+
+    private func settle(
         deadline: Date, now: @Sendable () -> Date, logger: Logger, _ attempt: (_ number: Int) async -> PushAttemptResult
     ) async -> PushOutcome {
         var number = 0
