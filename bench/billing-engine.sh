@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 5's benchmarks.
 #
-# 1. The billing engine: 10,000 and then 100,000 active calls, all due at once; the engine (ENGINES, default
-#    "1 2" engines at once) charges one increment of every call, in batches of BILLING_BATCH (500) calls per
-#    transaction. Reported as increments per second beside pgbench's tpcb-like transaction (scale 50, 16
+# 1. The billing engine: 10,000 and then 100,000 active calls, all due at once; the engines charge one increment
+#    of every call, in batches of BILLING_BATCH (500) calls per transaction. ENGINES lists the shapes run, each
+#    "engines at once x batches each engine charges at once" (default "1x1 1x2 2x2": one engine as it ran before
+#    BILLING_CONCURRENCY, one as a server runs it now, and two servers'). Reported as increments per second beside pgbench's tpcb-like transaction (scale 50, 16
 #    clients, prepared) on the same PostgreSQL, alternating, BENCH_RUNS (3) rounds; medians and the ratio.
 #    The service's role compresses its WAL page images (db/bootstrap.sql); pgbench, as the superuser, does not
 #    by default, so each round also runs pgbench with wal_compression=lz4, and both ratios are reported.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source bench/lib.sh
 runs=${BENCH_RUNS:-3}
-engine_counts=${ENGINES:-"1 2"}
+engine_shapes=${ENGINES:-"1x1 1x2 2x2"}
 # BENCH_CALL_COUNTS: the sizes of the due-call cases (default "10000 100000").
 batch=${BILLING_BATCH:-500}
 pgbench_seconds=${BENCH_SECONDS:-15}
@@ -56,17 +57,18 @@ for calls in ${BENCH_CALL_COUNTS:-10000 100000}; do
   "$bin/talktime-bench" billing-setup "$DATABASE_URL" "$slug" "$calls"
   sql "VACUUM ANALYZE" >/dev/null
   for run in $(seq 1 "$runs"); do
-    for engines in $engine_counts; do
+    for shape in $engine_shapes; do
+      engines=${shape%x*} concurrency=${shape#*x}
       # Every call of this case due again, its next increment unpaid.
       sql "UPDATE calls c SET paid_until = now() - interval '1 second', ends_at = NULL FROM licensees l
            WHERE l.id = c.licensee_id AND l.slug = '$slug'" >/dev/null
       sql "VACUUM calls" >/dev/null
-      read -r rate charged seconds < <("$bin/talktime-bench" billing-charge "$DATABASE_URL" "$engines" "$batch")
+      read -r rate charged seconds < <("$bin/talktime-bench" billing-charge "$DATABASE_URL" "$engines" "$batch" "$concurrency")
       [ "$charged" = "$calls" ] || { echo "error: charged $charged of $calls calls" >&2; exit 1; }
       theirs=$(pgbench_tps)
       compressed=$(pgbench_tps lz4)
-      echo "$calls $engines $rate $seconds $theirs $compressed" >>"$results"
-      echo "    run $run: $calls calls, $engines engine(s): $charged increments in ${seconds}s = $rate/s; pgbench tps $theirs, with lz4 $compressed" >&2
+      echo "$calls $shape $rate $seconds $theirs $compressed" >>"$results"
+      echo "    run $run: $calls calls, $engines engine(s) x $concurrency: $charged increments in ${seconds}s = $rate/s; pgbench tps $theirs, with lz4 $compressed" >&2
     done
   done
 done
@@ -98,12 +100,12 @@ python3 - "$results" "$work/calls.txt" "$work/healthz.txt" <<'PY'
 import re, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    calls, engines, rate, seconds, theirs, compressed = line.split()
-    rows.setdefault((int(calls), int(engines)), []).append((float(rate), float(seconds), float(theirs), float(compressed)))
-print("| active calls due | engines | increments/s (median) | seconds to charge all (median) | pgbench tps, scale 50, 16 clients (median) | ratio (median of per-run ratios) | pgbench tps with wal_compression=lz4 (median) | ratio to it |")
+    calls, shape, rate, seconds, theirs, compressed = line.split()
+    rows.setdefault((int(calls), shape), []).append((float(rate), float(seconds), float(theirs), float(compressed)))
+print("| active calls due | engines x batches at once | increments/s (median) | seconds to charge all (median) | pgbench tps, scale 50, 16 clients (median) | ratio (median of per-run ratios) | pgbench tps with wal_compression=lz4 (median) | ratio to it |")
 print("|---|---|---|---|---|---|---|---|")
-for (calls, engines), values in sorted(rows.items()):
-    print(f"| {calls:,} | {engines} | {statistics.median(v[0] for v in values):,.0f} | {statistics.median(v[1] for v in values):.2f} | "
+for (calls, shape), values in sorted(rows.items()):
+    print(f"| {calls:,} | {shape} | {statistics.median(v[0] for v in values):,.0f} | {statistics.median(v[1] for v in values):.2f} | "
           f"{statistics.median(v[2] for v in values):,.0f} | {statistics.median(v[0] / v[2] for v in values):.1f} | "
           f"{statistics.median(v[3] for v in values):,.0f} | {statistics.median(v[0] / v[3] for v in values):.1f} |")
 print()

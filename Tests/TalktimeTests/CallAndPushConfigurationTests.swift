@@ -31,6 +31,14 @@ import Testing
         #expect(configuration.push.apns == nil)
         #expect(configuration.calls.settings.ringTimeout == .seconds(30))
         #expect(configuration.calls.settings.reconcileGrace == .seconds(20))
+        #expect(configuration.calls.settings.billingConcurrency == 2)
+    }
+
+    @Test func theBillingEnginesConcurrencyIsBounded() throws {
+        #expect(try read(["BILLING_CONCURRENCY": "4"]).calls.settings.billingConcurrency == 4)
+        for wrong in ["0", "17", "two"] {
+            #expect(refusal(["BILLING_CONCURRENCY": wrong])?.variable == "BILLING_CONCURRENCY")
+        }
     }
 
     @Test func liveKitNeedsKeyAndALongSecretTogether() throws {

@@ -45,6 +45,9 @@ struct CallConfiguration: Sendable {
         settings.billingBatchSize = try values.optional("billing.batch.size", default: settings.billingBatchSize) {
             Int($0).flatMap { (1...5000).contains($0) ? $0 : nil }
         }
+        settings.billingConcurrency = try values.optional("billing.concurrency", default: settings.billingConcurrency) {
+            Int($0).flatMap { (1...16).contains($0) ? $0 : nil }
+        }
         settings.billingPollInterval = try values.optional("billing.poll.interval.ms", default: settings.billingPollInterval) {
             Int($0).flatMap { (10...60_000).contains($0) ? Duration.milliseconds($0) : nil }
         }

@@ -78,12 +78,7 @@ public final class BillingEngine: Service, Sendable {
     private func runDueWork() async throws -> Round {
         var round = Round()
         let now = clock.now()
-        while true {
-            let (charged, unpaid) = try await chargeDueCalls(now: now)
-            round.charged += charged
-            round.unpaid += unpaid
-            if charged + unpaid < settings.billingBatchSize { break }
-        }
+        (round.charged, round.unpaid) = try await chargeAllDueCalls(now: now)
         let (ended, missed) = try await finishExpiredCalls(now: now)
         round.ended = ended.count
         round.missed = missed
@@ -112,6 +107,29 @@ public final class BillingEngine: Service, Sendable {
         }
         guard let next else { return latest }
         return min(max(next, now), latest)
+    }
+
+    /// Charges every call due by `now`, batch after batch. The first batch is charged alone: most rounds find fewer
+    /// calls than a batch. If it was full, `billingConcurrency` workers go on at once, each until a batch comes back
+    /// short: the due list holds nothing more that no other worker has locked.
+    private func chargeAllDueCalls(now: Date) async throws -> (charged: Int, unpaid: Int) {
+        let first = try await chargeDueCalls(now: now)
+        guard first.charged + first.unpaid == settings.billingBatchSize else { return first }
+        return try await withThrowingTaskGroup(of: (charged: Int, unpaid: Int).self) { group in
+            for _ in 0..<settings.billingConcurrency {
+                group.addTask {
+                    var total = (charged: 0, unpaid: 0)
+                    while true {
+                        let batch = try await self.chargeDueCalls(now: now)
+                        total = (total.charged + batch.charged, total.unpaid + batch.unpaid)
+                        if batch.charged + batch.unpaid < self.settings.billingBatchSize { return total }
+                    }
+                }
+            }
+            return try await group.reduce(into: first) { total, worker in
+                total = (total.charged + worker.charged, total.unpaid + worker.unpaid)
+            }
+        }
     }
 
     /// Charges the next increment of up to one batch of due calls in one transaction: the calls are locked with

@@ -10,6 +10,11 @@ public struct CallSettings: Sendable {
     public var roomEmptyTimeout: Duration = .seconds(60)
     /// Calls charged per database round trip when many are due at once.
     public var billingBatchSize = 500
+    /// How many batches one engine charges at once while full batches keep coming, each in a transaction on a
+    /// connection of its own, claimed with `SKIP LOCKED` as separate engines' are. A batch spends much of its time
+    /// waiting for the database, so two keep a small server's cores busy: one engine charged 100,000 due calls
+    /// about twice as fast with two as with one.
+    public var billingConcurrency = 2
     /// The longest the billing engine sleeps between rounds when nothing is due sooner.
     public var billingPollInterval: Duration = .seconds(1)
     /// How long before an increment starts the engine charges it: one poll interval and a second more, so that

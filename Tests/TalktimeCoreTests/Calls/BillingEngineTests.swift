@@ -94,6 +94,49 @@ import Testing
         }
     }
 
+    @Test func oneEngineChargesSeveralBatchesAtOnceWhenManyAreDue() async throws {
+        try await withDatabaseAndClock { database, clock in
+            let count = 1_000
+            let fixture = try await ActiveCallsFixture.create(in: database, count: count, balance: 1_000_000, start: clock.now())
+            var settings = CallSettings.withoutReconciliation
+            settings.billingBatchSize = 50
+            settings.billingConcurrency = 3
+            // Batches in flight, counted between the ledger posting and the calls' record, inside each batch's
+            // transaction; the pause lets the other workers reach the same point.
+            let inFlight = Mutex((now: 0, most: 0, batches: 0))
+            var hooks = BillingEngine.Hooks()
+            hooks.afterCharging = { _ in
+                inFlight.withLock {
+                    $0.now += 1; $0.most = max($0.most, $0.now); $0.batches += 1
+                }
+                try await Task.sleep(for: .milliseconds(20))
+                inFlight.withLock { $0.now -= 1 }
+            }
+            let engine = BillingEngine(
+                calls: CallService.forTests(database: database, clock: clock, settings: settings), hooks: hooks, logger: logger)
+            for increment in 1...2 {
+                let round = try await engine.runRound()
+                #expect(round.charged == count, "increment \(increment)")
+                clock.advance(by: .seconds(60))
+            }
+            let seen = inFlight.withLock { $0 }
+            #expect(seen.most == 3)
+            // 1,000 calls a round in batches of 50: 20 full ones at most, and at most one short one per worker (a
+            // worker stops at its first).
+            #expect((40...46).contains(seen.batches))
+            #expect(try await chargeCount(database) == count * 2)
+            #expect(Set(try await billedIncrements(database)) == [2])
+            #expect(try await callsOffTheDueList(database) == 0)
+            let spent = try await database.withTransaction(.platform, logger: logger) { connection in
+                try await connection.query(
+                    "SELECT sum(1000000 - balance)::int8 FROM ledger_accounts WHERE kind = 'wallet'", logger: logger
+                ).collect().first!.decode(Int64.self)
+            }
+            #expect(spent == Int64(count * 2) * fixture.incrementPrice)
+            #expect(try await LedgerVerifier(database: database).verify(logger: logger).isHealthy)
+        }
+    }
+
     @Test func eachIncrementIsChargedJustBeforeItStarts() async throws {
         try await withDatabaseAndClock { database, clock in
             let start = clock.now()

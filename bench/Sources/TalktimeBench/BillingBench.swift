@@ -17,12 +17,14 @@ enum BillingBench {
         }
     }
 
-    /// Runs `engines` billing engines at once until no call is due, and prints the increments charged per second
-    /// and how many there were. The calls must all be due (the script makes them so before each run).
-    static func chargeDue(url: String, engines: Int, batchSize: Int) async throws {
-        try await LedgerBench.withDatabase(url: url, connections: engines + 1) { database in
+    /// Runs `engines` billing engines at once, each charging up to `concurrency` batches at once, until no call is
+    /// due, and prints the increments charged per second and how many there were. The calls must all be due (the
+    /// script makes them so before each run).
+    static func chargeDue(url: String, engines: Int, batchSize: Int, concurrency: Int) async throws {
+        try await LedgerBench.withDatabase(url: url, connections: engines * concurrency + 1) { database in
             var settings = CallSettings()
             settings.billingBatchSize = batchSize
+            settings.billingConcurrency = concurrency
             settings.reconcileInterval = .seconds(365 * 86_400)
             // The clock stands at the start: only the increments due then are charged, however long that takes
             // (with 100,000 calls on a busy machine it can take longer than an increment, and the calls would come

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
+import TalktimeCore
 
 // Helpers for the benchmarks in bench/, built from the same code the service uses:
 //   talktime-bench bcrypt-cost COST RUNS               median seconds of one hash at COST on one thread
@@ -11,7 +12,9 @@ import NIOPosix
 //   talktime-bench ledger-setup URL SLUG WALLETS ADVISORS   a Licensee with funded wallets, for ledger-charges
 //   talktime-bench ledger-charges URL SLUG CLIENTS SECONDS  call charges through Ledger.post, charges per second
 //   talktime-bench billing-setup URL SLUG CALLS         CALLS active calls, all due now
-//   talktime-bench billing-charge URL ENGINES BATCH     engines charge every due call: increments/s, count, seconds
+//   talktime-bench billing-charge URL ENGINES BATCH [CONCURRENCY]
+//                                                       engines charge every due call, each CONCURRENCY (2) batches
+//                                                       at once: increments/s, count, seconds
 //   talktime-bench fake-livekit                         a fake LiveKit on loopback until killed; prints URL KEY SECRET
 //   talktime-bench call-setup URL SLUG PAIRS TOKENS     PAIRS funded End Users and available Advisors; their access
 //                                                       tokens (JWT_SIGNING_KEY from the environment) to TOKENS
@@ -49,9 +52,11 @@ case ("ledger-charges", 5):
 case ("billing-setup", 4):
     guard let calls = Int(arguments[3]) else { usage() }
     try await BillingBench.setUp(url: arguments[1], slug: arguments[2], calls: calls)
-case ("billing-charge", 4):
-    guard let engines = Int(arguments[2]), let batch = Int(arguments[3]) else { usage() }
-    try await BillingBench.chargeDue(url: arguments[1], engines: engines, batchSize: batch)
+case ("billing-charge", 4), ("billing-charge", 5):
+    guard let engines = Int(arguments[2]), let batch = Int(arguments[3]),
+        let concurrency = arguments.count == 5 ? Int(arguments[4]) : CallSettings().billingConcurrency
+    else { usage() }
+    try await BillingBench.chargeDue(url: arguments[1], engines: engines, batchSize: batch, concurrency: concurrency)
 case ("fake-livekit", 1):
     try await CallStartBench.serveFakeLiveKit()
 case ("call-setup", 5):
