@@ -102,14 +102,22 @@ import Testing
             settings.billingBatchSize = 50
             settings.billingConcurrency = 3
             // Batches in flight, counted between the ledger posting and the calls' record, inside each batch's
-            // transaction; the pause lets the other workers reach the same point.
+            // transaction. A worker's batch waits there (until a deadline) for the other two to arrive, so that a busy
+            // machine running one worker late does not hide that they run at once. The round's first batch is
+            // charged alone, by design, and does not wait.
             let inFlight = Mutex((now: 0, most: 0, batches: 0))
+            let giveUp = ContinuousClock.now + .seconds(10)
             var hooks = BillingEngine.Hooks()
             hooks.afterCharging = { _ in
-                inFlight.withLock {
-                    $0.now += 1; $0.most = max($0.most, $0.now); $0.batches += 1
+                let ordinal = inFlight.withLock {
+                    $0.now += 1
+                    $0.most = max($0.most, $0.now)
+                    $0.batches += 1
+                    return $0.batches
                 }
-                try await Task.sleep(for: .milliseconds(20))
+                while ordinal > 1, inFlight.withLock({ $0.most < 3 }), ContinuousClock.now < giveUp {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 inFlight.withLock { $0.now -= 1 }
             }
             let engine = BillingEngine(
