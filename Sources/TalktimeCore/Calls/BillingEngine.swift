@@ -23,9 +23,11 @@ public final class BillingEngine: Service, Sendable {
         public init() {}
     }
 
-    /// Test seams: called inside the charging transaction after the ledger posted and before the calls are
-    /// recorded. Throwing there is a crash between the two.
+    /// Test seams, called inside a batch's charging transaction.
     public struct Hooks: Sendable {
+        /// Once the batch's calls are locked, before anything is posted (no account is locked yet).
+        public var afterClaiming: @Sendable ([UUID]) async throws -> Void = { _ in }
+        /// After the ledger posted and before the calls are recorded. Throwing there is a crash between the two.
         public var afterCharging: @Sendable ([UUID]) async throws -> Void = { _ in }
 
         public init() {}
@@ -159,6 +161,7 @@ public final class BillingEngine: Service, Sendable {
             for try await row in rows { due.append(try CallRecords.decode(row)) }
             try await connection.query("CLOSE due_calls", logger: logger)
             guard !due.isEmpty else { return (0, 0) }
+            try await hooks.afterClaiming(due.map(\.id))
 
             // One shard of the hot accounts for the whole batch: each is locked and written once.
             let spreadKey = UUID().uuidString

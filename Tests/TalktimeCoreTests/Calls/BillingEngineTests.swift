@@ -101,14 +101,15 @@ import Testing
             var settings = CallSettings.withoutReconciliation
             settings.billingBatchSize = 50
             settings.billingConcurrency = 3
-            // Batches in flight, counted between the ledger posting and the calls' record, inside each batch's
-            // transaction. A worker's batch waits there (until a deadline) for the other two to arrive, so that a busy
-            // machine running one worker late does not hide that they run at once. The round's first batch is
-            // charged alone, by design, and does not wait.
+            // Batches in flight: open charging transactions that hold their claimed calls, from the claim to the
+            // calls' record. A worker's batch waits after its claim (until a deadline) for the other two to arrive, so
+            // that a busy machine running one worker late does not hide that they run at once. It waits there, not
+            // after posting, because a posted batch holds its shard of the hot accounts, which another worker's
+            // batch may need. The round's first batch is charged alone, by design, and does not wait.
             let inFlight = Mutex((now: 0, most: 0, batches: 0))
-            let giveUp = ContinuousClock.now + .seconds(10)
+            let giveUp = ContinuousClock.now + .seconds(30)
             var hooks = BillingEngine.Hooks()
-            hooks.afterCharging = { _ in
+            hooks.afterClaiming = { _ in
                 let ordinal = inFlight.withLock {
                     $0.now += 1
                     $0.most = max($0.most, $0.now)
@@ -118,8 +119,8 @@ import Testing
                 while ordinal > 1, inFlight.withLock({ $0.most < 3 }), ContinuousClock.now < giveUp {
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                inFlight.withLock { $0.now -= 1 }
             }
+            hooks.afterCharging = { _ in inFlight.withLock { $0.now -= 1 } }
             let engine = BillingEngine(
                 calls: CallService.forTests(database: database, clock: clock, settings: settings), hooks: hooks, logger: logger)
             for increment in 1...2 {
