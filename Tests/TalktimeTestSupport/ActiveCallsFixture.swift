@@ -58,7 +58,10 @@ public struct ActiveCallsFixture: Sendable {
                     _ = try await Ledger.postBatch(Array(topUps[chunk..<min(chunk + 1000, topUps.count)]), on: connection, logger: logger)
                 }
             }
-            let callIDs = callers.map { _ in UUID() }
+            // Made as the service makes them (time-ordered, migration 0016), in the order of the callers.
+            let callIDs = try await connection.query(
+                "SELECT talktime_time_ordered_uuid() FROM generate_series(1, \(count)) g ORDER BY g", logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
             try await connection.query(
                 """
                 INSERT INTO calls (id, licensee_id, caller_id, advisor_id, status, room_name, currency, rate_per_minute_minor,

@@ -114,14 +114,15 @@ public struct CallService: Sendable {
             throw CallError.insufficientFunds(balance: balance, required: price.incrementPrice)
         }
 
-        let id = UUID()
         let ringDeadline = now.adding(ringTimeout)
+        // The id is the column's time-ordered default (migration 0016); the room is named after it.
         let row = try await connection.query(
             """
             INSERT INTO calls (id, licensee_id, caller_id, advisor_id, room_name, currency, rate_per_minute_minor,
                 increment_seconds, increment_price_minor, commission_bps, platform_fee_bps, created_at, ring_deadline)
-            VALUES (\(id), \(licenseeID), \(caller), \(advisor), \("call-" + id.uuidString.lowercased()), \(currency), \(rate),
-                \(incrementSeconds), \(price.incrementPrice), \(commission), \(platformFee), \(now), \(ringDeadline))
+            SELECT n.id, \(licenseeID), \(caller), \(advisor), 'call-' || n.id, \(currency), \(rate),
+                \(incrementSeconds), \(price.incrementPrice), \(commission), \(platformFee), \(now), \(ringDeadline)
+            FROM (SELECT talktime_time_ordered_uuid() AS id) n
             RETURNING \(unescaped: CallRecords.columns.sql)
             """, logger: logger
         ).collect().first

@@ -131,9 +131,9 @@ import Testing
             }
 
             #expect(ids.count == 12)
-            #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 7 && $0.uuid.8 >> 6 == 0b10 })
             // Postings made milliseconds apart are in order; those of one batch share their first 48 bits.
-            let times = ids.map { id in withUnsafeBytes(of: id.uuid) { $0.prefix(6).reduce(0) { $0 << 8 | UInt64($1) } } }
+            let times = ids.compactMap(\.version7Milliseconds)
+            #expect(times.count == ids.count)
             #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
             #expect(Set(times).count >= 6)
             let now = UInt64(Date().timeIntervalSince1970 * 1000)

@@ -177,11 +177,13 @@ import Testing
             try await world.fund(alpha, 1_000)
             // Declined: nothing charged.
             var callID = try #require((try await world.startCall(alpha).json["call"] as? [String: Any])?["id"] as? String)
+            var callIDs = [callID]
             #expect(try await world.http.send(.post, "/v1/calls/\(callID)/decline", token: alpha.advisorToken).status == .ok)
             #expect(try await world.call(callID, token: alpha.endUserToken)["status"] as? String == "declined")
             // Cancelled by the caller while ringing: nothing charged; a second cancel changes nothing.
             world.clock.advance(by: .seconds(1))
             callID = try #require((try await world.startCall(alpha).json["call"] as? [String: Any])?["id"] as? String)
+            callIDs.append(callID)
             #expect(try await world.http.send(.post, "/v1/calls/\(callID)/cancel", token: alpha.endUserToken).status == .ok)
             #expect(try await world.http.send(.post, "/v1/calls/\(callID)/cancel", token: alpha.endUserToken).status == .ok)
             #expect(try await world.call(callID, token: alpha.endUserToken)["status"] as? String == "cancelled")
@@ -189,6 +191,7 @@ import Testing
             // Answered, then hung up during the first increment: that increment is paid, no more.
             world.clock.advance(by: .seconds(1))
             callID = try #require((try await world.startCall(alpha).json["call"] as? [String: Any])?["id"] as? String)
+            callIDs.append(callID)
             #expect(try await world.http.send(.post, "/v1/calls/\(callID)/accept", token: alpha.advisorToken).status == .ok)
             // Answered, the call is on the billing engine's due list; ended, it leaves it.
             #expect(try await world.count("SELECT count(*) FROM call_billing_due WHERE call_id = '\(callID.lowercased())'") == 1)
@@ -204,6 +207,12 @@ import Testing
             let history = try await world.http.send(.get, "/v1/calls?limit=10", token: alpha.endUserToken)
             let statuses = (history.json["data"] as? [[String: Any]])?.compactMap { $0["status"] as? String }
             #expect(statuses == ["ended", "cancelled", "declined"])
+            // Call ids are version 7 (migration 0016), in the order the calls were made, and name their rooms.
+            let times = callIDs.compactMap { UUID(uuidString: $0)?.version7Milliseconds }
+            #expect(times.count == 3 && times == times.sorted(), "\(callIDs)")
+            #expect(Set(callIDs).count == 3)
+            let named = callIDs.map { "'\($0.lowercased())'" }.joined(separator: ", ")
+            #expect(try await world.count("SELECT count(*) FROM calls WHERE id IN (\(named)) AND room_name = 'call-' || id") == 3)
             #expect(try await world.count("SELECT count(*) FROM call_billing_due") == 0)
             #expect(try await world.count(CallBillingDueList.mismatchesSQL) == 0)
         }
