@@ -115,7 +115,8 @@ public struct CallService: Sendable {
         }
 
         let ringDeadline = now.adding(ringTimeout)
-        // The id is the column's time-ordered default (migration 0016); the room is named after it.
+        // The id comes from the function behind the column's default (time-ordered, migration 0016), made here
+        // rather than left to the default because the room is named after it in the same row.
         let row = try await connection.query(
             """
             INSERT INTO calls (id, licensee_id, caller_id, advisor_id, room_name, currency, rate_per_minute_minor,
